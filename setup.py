@@ -1,0 +1,31 @@
+"""Installs the slim layer DSL, the model zoo, preprocessing and datasets."""
+from setuptools import find_packages, setup
+
+TF_LINE = '2.21.*'
+
+setup(
+    name='slim-tf2',
+    version='0.1.0',
+    description='TF-Slim style layers, model zoo, datasets and drivers on TensorFlow 2',
+    packages=find_packages(include=['slim', 'slim.*', 'nets', 'nets.*',
+                                    'preprocessing', 'preprocessing.*',
+                                    'datasets', 'datasets.*']),
+    py_modules=['train_image_classifier', 'eval_image_classifier',
+                'download_and_convert_data'],
+    python_requires='>=3.10',
+    install_requires=[
+        'tensorflow==' + TF_LINE,
+        'numpy>=1.26,<3',
+        'pillow>=10,<14',
+        'absl-py>=2.1,<3',
+        # Ships the 8x8 digits that the embedded default dataset is made of.
+        'scikit-learn>=1.4,<2',
+    ],
+    extras_require={
+        'test': [
+            'pytest>=8,<10',
+            'tf-slim==1.1.0',
+            'tf-keras==' + TF_LINE,
+        ],
+    },
+)

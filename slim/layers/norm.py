@@ -1,0 +1,250 @@
+"""Normalization: `batch_norm` and `layer_norm`, with TF-Slim's variables.
+
+`batch_norm` updates `moving_mean` and `moving_variance` in place when
+training (there is no UPDATE_OPS collection to run). Under a distribution
+strategy the two statistics are sync-on-read variables averaged over
+replicas, as Keras keeps them. Rank-4 inputs use the fused kernel, whose
+batch variance (and so the moving variance) carries Bessel's correction,
+exactly as TF-Slim's fused path; other ranks use plain moments, as TF-Slim's.
+"""
+import tensorflow as tf
+
+from slim import scopes
+from slim import variables
+from slim.layers import _utils as u
+
+__all__ = ['batch_norm', 'layer_norm']
+
+
+@scopes.add_arg_scope
+def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
+               activation_fn=None, param_initializers=None,
+               param_regularizers=None, updates_collections='update_ops',
+               is_training=True, reuse=None, variables_collections=None,
+               outputs_collections=None, trainable=True, batch_weights=None,
+               fused=None, data_format='NHWC', zero_debias_moving_mean=False,
+               scope=None, renorm=False, renorm_clipping=None,
+               renorm_decay=0.99, adjustment=None):
+    """Batch normalization (Ioffe & Szegedy), TF-Slim's.
+
+    Args:
+      inputs: a tensor of rank 2 or more, batch first.
+      decay: the moving averages' decay, `moving = moving * decay +
+        batch * (1 - decay)`.
+      center, scale: whether to add `beta` and multiply by `gamma`.
+      epsilon: added to the variance.
+      activation_fn: applied to the output; None for none.
+      param_initializers: dict of initializers for 'beta', 'gamma',
+        'moving_mean', 'moving_variance'.
+      param_regularizers: dict of regularizers for 'beta' and 'gamma'.
+      updates_collections: accepted for TF-Slim compatibility: the moving
+        statistics are always updated in place when training.
+      is_training: a bool or a boolean tensor: batch statistics (and updates
+        of the moving ones) when true, the moving statistics otherwise.
+      reuse, trainable, scope: as for the other layers; default scope
+        `BatchNorm`.
+      batch_weights: optional `[batch]` weights for weighted moments (then the
+        unfused path is used).
+      fused: None or True to use the fused kernel for rank-4 inputs, False
+        for plain moments.
+      data_format: 'NHWC' or 'NCHW'.
+      variables_collections, outputs_collections: ignored (TF1 collections).
+      zero_debias_moving_mean, renorm, renorm_clipping, renorm_decay,
+        adjustment: not supported; a true value raises.
+
+    Returns:
+      The normalized tensor, in the input's dtype (statistics in float32).
+
+    Raises:
+      ValueError: naming the scope, for an unknown data format, an input of
+        unknown rank, rank below 2 or unknown channels, or an unsupported
+        option.
+    """
+    del updates_collections, variables_collections, outputs_collections
+    del renorm_clipping, renorm_decay
+    with scopes.variable_scope(scope, 'BatchNorm', [inputs],
+                               reuse=reuse) as sc:
+        name = sc.name
+        u.check_data_format(data_format, name)
+        for option, value in (('zero_debias_moving_mean',
+                               zero_debias_moving_mean),
+                              ('renorm', renorm),
+                              ('adjustment', adjustment)):
+            if value:
+                raise ValueError('%s: batch_norm option %s=%r is not supported '
+                                 'by this library' % (name, option, value))
+        inputs = u.convert(inputs, name)
+        rank = inputs.shape.rank
+        if rank is None or rank < 2:
+            raise ValueError('%s: batch_norm expects an input of rank 2 or '
+                             'more, got rank %s (shape %s)' % (
+                                 name, rank, inputs.shape))
+        if data_format == 'NCHW' and rank != 4:
+            raise ValueError('%s: data_format NCHW needs a rank-4 input, got '
+                             'rank %d' % (name, rank))
+        channels = u.channels_of(inputs, data_format, name)
+        params = _make_params(channels, center, scale, param_initializers,
+                              param_regularizers, trainable)
+        beta, gamma, moving_mean, moving_variance = params
+        training = u.static_bool(is_training)
+        use_fused = (fused in (None, True) and rank == 4 and
+                     batch_weights is None)
+        if use_fused:
+            outputs = _fused(inputs, beta, gamma, moving_mean, moving_variance,
+                             is_training, training, decay, epsilon,
+                             data_format)
+        else:
+            outputs = _unfused(inputs, beta, gamma, moving_mean,
+                               moving_variance, is_training, training, decay,
+                               epsilon, data_format, batch_weights)
+        return u.apply_activation(outputs, activation_fn)
+
+
+def _make_params(channels, center, scale, initializers, regularizers,
+                 trainable):
+    initializers = initializers or {}
+    regularizers = regularizers or {}
+    beta = gamma = None
+    if center:
+        beta = variables.model_variable(
+            'beta', shape=[channels], dtype=tf.float32,
+            initializer=initializers.get('beta', tf.zeros_initializer()),
+            regularizer=regularizers.get('beta'), trainable=trainable)
+    if scale:
+        gamma = variables.model_variable(
+            'gamma', shape=[channels], dtype=tf.float32,
+            initializer=initializers.get('gamma', tf.ones_initializer()),
+            regularizer=regularizers.get('gamma'), trainable=trainable)
+    moving_mean = variables.model_variable(
+        'moving_mean', shape=[channels], dtype=tf.float32,
+        initializer=initializers.get('moving_mean', tf.zeros_initializer()),
+        trainable=False, synchronization=tf.VariableSynchronization.ON_READ,
+        aggregation=tf.VariableAggregation.MEAN)
+    moving_variance = variables.model_variable(
+        'moving_variance', shape=[channels], dtype=tf.float32,
+        initializer=initializers.get('moving_variance', tf.ones_initializer()),
+        trainable=False, synchronization=tf.VariableSynchronization.ON_READ,
+        aggregation=tf.VariableAggregation.MEAN)
+    return beta, gamma, moving_mean, moving_variance
+
+
+def _update(moving, value, decay):
+    return moving.assign_sub((moving - value) * (1.0 - decay))
+
+
+def _fused(inputs, beta, gamma, moving_mean, moving_variance, is_training,
+           training, decay, epsilon, data_format):
+    channels = moving_mean.shape[0]
+    offset = beta if beta is not None else tf.zeros([channels], tf.float32)
+    factor = gamma if gamma is not None else tf.ones([channels], tf.float32)
+
+    def _train():
+        y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+            inputs, factor, offset, epsilon=epsilon, data_format=data_format,
+            is_training=True)
+        with tf.control_dependencies([_update(moving_mean, mean, decay),
+                                      _update(moving_variance, variance,
+                                              decay)]):
+            return tf.identity(y)
+
+    def _infer():
+        y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            inputs, factor, offset, mean=moving_mean.read_value(),
+            variance=moving_variance.read_value(), epsilon=epsilon,
+            data_format=data_format, is_training=False)
+        return y
+
+    if training is None:
+        return tf.cond(tf.cast(is_training, tf.bool), _train, _infer)
+    return _train() if training else _infer()
+
+
+def _unfused(inputs, beta, gamma, moving_mean, moving_variance, is_training,
+             training, decay, epsilon, data_format, batch_weights):
+    rank = inputs.shape.rank
+    dtype = inputs.dtype
+    x = tf.cast(inputs, tf.float32)
+    if data_format == 'NCHW':
+        axes = [0, 2, 3]
+        shape = [1, -1, 1, 1]
+    else:
+        axes = list(range(rank - 1))
+        shape = [-1]
+
+    def _bcast(t):
+        return None if t is None else tf.reshape(t, shape)
+
+    def _normalize(mean, variance):
+        y = tf.nn.batch_normalization(x, _bcast(mean), _bcast(variance),
+                                      _bcast(beta), _bcast(gamma), epsilon)
+        return tf.cast(y, dtype)
+
+    def _train():
+        if batch_weights is None:
+            mean, variance = tf.nn.moments(x, axes)
+        else:
+            w = tf.reshape(tf.cast(batch_weights, tf.float32),
+                           [-1] + [1] * (rank - 1))
+            mean, variance = tf.nn.weighted_moments(x, axes, w)
+        with tf.control_dependencies([_update(moving_mean, mean, decay),
+                                      _update(moving_variance, variance,
+                                              decay)]):
+            return tf.identity(_normalize(mean, variance))
+
+    def _infer():
+        return _normalize(moving_mean.read_value(),
+                          moving_variance.read_value())
+
+    if training is None:
+        return tf.cond(tf.cast(is_training, tf.bool), _train, _infer)
+    return _train() if training else _infer()
+
+
+@scopes.add_arg_scope
+def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
+               variables_collections=None, outputs_collections=None,
+               trainable=True, begin_norm_axis=1, begin_params_axis=-1,
+               scope=None):
+    """Layer normalization (Ba et al.), TF-Slim's: moments over
+    `begin_norm_axis:`, `beta`/`gamma` of shape `inputs.shape[begin_params_axis:]`.
+
+    Raises:
+      ValueError: for an unknown rank, axes beyond the rank, or a parameter
+        shape that is not fully defined.
+    """
+    del variables_collections, outputs_collections
+    with scopes.variable_scope(scope, 'LayerNorm', [inputs],
+                               reuse=reuse) as sc:
+        name = sc.name
+        inputs = u.convert(inputs, name)
+        rank = inputs.shape.rank
+        if rank is None:
+            raise ValueError('%s: the input rank must be known' % name)
+        if begin_norm_axis < 0:
+            begin_norm_axis = rank + begin_norm_axis
+        if begin_params_axis >= rank or begin_norm_axis >= rank:
+            raise ValueError('%s: begin_params_axis (%d) and begin_norm_axis '
+                             '(%d) must be < rank(inputs) (%d)' % (
+                                 name, begin_params_axis, begin_norm_axis,
+                                 rank))
+        params_shape = inputs.shape[begin_params_axis:]
+        if not params_shape.is_fully_defined():
+            raise ValueError('%s: inputs.shape[%d:] must be fully defined, got '
+                             '%s' % (name, begin_params_axis, inputs.shape))
+        dtype = inputs.dtype
+        vdtype = u.variable_dtype(dtype)
+        beta = gamma = None
+        if center:
+            beta = variables.model_variable(
+                'beta', shape=params_shape, dtype=vdtype,
+                initializer=tf.zeros_initializer(), trainable=trainable)
+        if scale:
+            gamma = variables.model_variable(
+                'gamma', shape=params_shape, dtype=vdtype,
+                initializer=tf.ones_initializer(), trainable=trainable)
+        x = tf.cast(inputs, tf.float32)
+        mean, variance = tf.nn.moments(x, list(range(begin_norm_axis, rank)),
+                                       keepdims=True)
+        eps = 1e-12 if dtype != tf.float16 else 1e-3
+        outputs = tf.nn.batch_normalization(x, mean, variance, beta, gamma, eps)
+        return u.apply_activation(tf.cast(outputs, dtype), activation_fn)

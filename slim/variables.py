@@ -1,0 +1,364 @@
+"""The variable store behind `slim.Model`, variable queries and checkpoint restore.
+
+While a `Model` runs its net function it is the current store of the thread
+that runs it. `model_variable` and `variable` form the full TF-Slim name from
+the variable-scope stack and get or create the variable in that store; the
+query functions (`get_variables`, `get_variables_to_restore`, ...) take the
+model where TF-Slim read graph collections.
+"""
+import re
+import threading
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from slim import scopes
+
+__all__ = [
+    'model_variable', 'variable', 'get_variables', 'get_model_variables',
+    'get_trainable_variables', 'get_variables_by_name',
+    'get_variables_by_suffix', 'get_unique_variable',
+    'get_variables_to_restore', 'assign_from_checkpoint',
+    'get_or_create_global_step',
+]
+
+_local = threading.local()
+
+
+# --------------------------------------------------------------------------
+# Variable creation
+
+def model_variable(name, shape=None, dtype=tf.float32, initializer=None,
+                   regularizer=None, trainable=True, collections=None,
+                   caching_device=None, device=None, partitioner=None,
+                   custom_getter=None, use_resource=None,
+                   synchronization=tf.VariableSynchronization.AUTO,
+                   aggregation=tf.VariableAggregation.NONE):
+    """Gets or creates a model variable `<current scope>/<name>`.
+
+    Model variables are the ones a net is made of: they are what
+    `get_model_variables` returns and what a model-zoo checkpoint holds.
+    The TF1-only arguments (`collections`, `caching_device`, `partitioner`,
+    `custom_getter`, `use_resource`) are accepted and ignored.
+
+    Raises:
+      RuntimeError: if called outside a `slim.Model` call.
+      ValueError: if the variable exists with another shape, or exists
+        already in this call and the scope does not allow reuse.
+    """
+    del collections, caching_device, partitioner, custom_getter, use_resource
+    return _current_call('model_variable').get_or_create(
+        name, shape, dtype, initializer, regularizer, trainable, True,
+        synchronization, aggregation, device)
+
+
+def variable(name, shape=None, dtype=tf.float32, initializer=None,
+             regularizer=None, trainable=True, collections=None,
+             caching_device=None, device=None, partitioner=None,
+             custom_getter=None, use_resource=None,
+             synchronization=tf.VariableSynchronization.AUTO,
+             aggregation=tf.VariableAggregation.NONE):
+    """Gets or creates a variable that is not a model variable (a counter, say).
+
+    Same arguments and errors as `model_variable`.
+    """
+    del collections, caching_device, partitioner, custom_getter, use_resource
+    return _current_call('variable').get_or_create(
+        name, shape, dtype, initializer, regularizer, trainable, False,
+        synchronization, aggregation, device)
+
+
+def get_or_create_global_step(model):
+    """A model's int64 `global_step` variable, created at first use."""
+    return model.global_step
+
+
+# --------------------------------------------------------------------------
+# Queries
+
+def get_variables(model, scope=None, suffix=None):
+    """The model's variables, in creation order, filtered as TF-Slim does.
+
+    Args:
+      model: a `slim.Model` (or anything with `.variables`).
+      scope: a regular expression matched at the start of variable names
+        (`'InceptionV3/Logits'`), or a `VariableScope`.
+      suffix: keep only the variables whose last name part is this.
+    """
+    return _filter(_all_variables(model), scope, suffix)
+
+
+def get_model_variables(model, scope=None, suffix=None):
+    """The model variables (weights, biases, batch-norm statistics, ...)."""
+    names = getattr(model, '_model_variable_names', None)
+    variables = _all_variables(model)
+    if names is not None:
+        variables = [v for v in variables if _name(v) in names]
+    return _filter(variables, scope, suffix)
+
+
+def get_trainable_variables(model, scope=None, suffix=None):
+    """The trainable variables, filtered like `get_variables`."""
+    return _filter([v for v in _all_variables(model) if v.trainable],
+                   scope, suffix)
+
+
+def get_variables_by_suffix(model, suffix, scope=None):
+    """The variables whose names end with `suffix`."""
+    return get_variables(model, scope=scope, suffix=suffix)
+
+
+def get_variables_by_name(model, given_name, scope=None):
+    """The variables whose last name part is exactly `given_name`."""
+    suffix = '/' + given_name + ':|^' + given_name + ':'
+    return get_variables(model, scope=scope, suffix=suffix)
+
+
+def get_unique_variable(model, var_op_name):
+    """The one variable named `var_op_name` (no `:0`).
+
+    Raises:
+      ValueError: if there is no such variable.
+    """
+    for v in _all_variables(model):
+        if _name(v) == var_op_name:
+            return v
+    raise ValueError('get_unique_variable: no variable named %r; the model '
+                     'has %d variables' % (var_op_name,
+                                           len(_all_variables(model))))
+
+
+def get_variables_to_restore(model, include=None, exclude=None):
+    """The variables to restore from a checkpoint, as TF-Slim selects them.
+
+    Args:
+      model: a `slim.Model`.
+      include: scopes (regular expressions matched at the start of names) to
+        take; all variables when None.
+      exclude: scopes to leave out, such as `['InceptionV3/Logits']`.
+
+    Returns:
+      A list of variables, in creation order.
+    """
+    if include is None:
+        chosen = _all_variables(model)
+    else:
+        chosen = []
+        for scope in _as_list(include, 'include'):
+            chosen += [v for v in get_variables(model, scope) if
+                       not any(v is c for c in chosen)]
+    excluded = set()
+    for scope in _as_list(exclude, 'exclude'):
+        excluded |= {id(v) for v in get_variables(model, scope)}
+    return [v for v in chosen if id(v) not in excluded]
+
+
+# --------------------------------------------------------------------------
+# Checkpoints
+
+def assign_from_checkpoint(var_list, checkpoint_path, ignore_missing_vars=False):
+    """Restores variables by name from a checkpoint, eagerly.
+
+    Reads TF1 name-based checkpoints (a TF-Slim model-zoo file, a
+    `tf.compat.v1.train.Saver` file) and also this library's
+    `tf.train.Checkpoint` files of a `slim.Model`, whose variables are found
+    by their TF-Slim names.
+
+    Args:
+      var_list: a list of variables, restored from the checkpoint entries of
+        their own names, or a dict `{checkpoint_name: variable}`.
+      checkpoint_path: a checkpoint prefix, or a directory (its latest
+        checkpoint is used).
+      ignore_missing_vars: log and skip the names the checkpoint lacks
+        instead of failing.
+
+    Returns:
+      The list of checkpoint names that were restored.
+
+    Raises:
+      ValueError: if the path holds no checkpoint, or, listing all of them,
+        names are missing from the checkpoint (unless `ignore_missing_vars`)
+        or have another shape there.
+    """
+    path = _resolve_checkpoint(checkpoint_path)
+    reader = tf.train.load_checkpoint(path)
+    shapes = reader.get_variable_to_shape_map()
+    object_names = _object_checkpoint_names(shapes)
+    if isinstance(var_list, dict):
+        pairs = list(var_list.items())
+    else:
+        pairs = [(_name(v), v) for v in var_list]
+
+    missing, mismatched, found = [], [], []
+    for ckpt_name, var in pairs:
+        key = ckpt_name if ckpt_name in shapes else object_names.get(ckpt_name)
+        if key is None:
+            missing.append(ckpt_name)
+            continue
+        if list(shapes[key]) != var.shape.as_list():
+            mismatched.append('%s: checkpoint %s, variable %s' % (
+                ckpt_name, list(shapes[key]), var.shape.as_list()))
+            continue
+        found.append((ckpt_name, key, var))
+    problems = []
+    if mismatched:
+        problems.append('%d with another shape:\n  %s' % (
+            len(mismatched), '\n  '.join(mismatched)))
+    if missing and not ignore_missing_vars:
+        problems.append('%d missing from the checkpoint:\n  %s' % (
+            len(missing), '\n  '.join(missing)))
+    if problems:
+        raise ValueError(
+            'assign_from_checkpoint: checkpoint %s does not fit the variables '
+            '(%s); pass ignore_missing_vars=True to skip missing ones, or '
+            'exclude their scopes' % (path, '; '.join(problems)))
+    for name in missing:
+        logging.warning('Variable %s missing in checkpoint %s', name, path)
+    for _, key, var in found:
+        var.assign(np.asarray(reader.get_tensor(key)).astype(
+            var.dtype.as_numpy_dtype))
+    return [name for name, _, _ in found]
+
+
+def _resolve_checkpoint(checkpoint_path):
+    if tf.io.gfile.isdir(checkpoint_path):
+        latest = tf.train.latest_checkpoint(checkpoint_path)
+        if latest is None:
+            raise ValueError('assign_from_checkpoint: directory %r holds no '
+                             'checkpoint' % checkpoint_path)
+        return latest
+    if not tf.io.gfile.exists(checkpoint_path + '.index') and not (
+            tf.io.gfile.exists(checkpoint_path)):
+        raise ValueError('assign_from_checkpoint: checkpoint_path %r does not '
+                         'exist (expected a checkpoint prefix with a .index '
+                         'file, or a directory)' % checkpoint_path)
+    return checkpoint_path
+
+
+_OBJECT_KEY = re.compile(r'^(.*/)?_vars/([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE$')
+
+
+def _object_checkpoint_names(shapes):
+    """Maps TF-Slim names to the keys of a `tf.train.Checkpoint` of a Model."""
+    found = {}
+    for key in shapes:
+        m = _OBJECT_KEY.match(key)
+        if m is None:
+            continue
+        name = m.group(2).replace('.S', '/').replace('..', '.')
+        # The shortest path is the model itself, not a copy held elsewhere.
+        if name not in found or len(key) < len(found[name]):
+            found[name] = key
+    return found
+
+
+# --------------------------------------------------------------------------
+# The store mechanics, used by Model
+
+class _CallState:
+    """One running call of a model, on one thread."""
+
+    def __init__(self, model):
+        self.model = model
+        self.losses = []
+        self.used = set()
+
+    def get_or_create(self, name, shape, dtype, initializer, regularizer,
+                      trainable, is_model_var, synchronization, aggregation,
+                      device):
+        scope_name = scopes.get_variable_scope_name()
+        full_name = scope_name + '/' + name if scope_name else name
+        reuse = scopes.current_reuse()
+        store = self.model._vars
+        existing = store.get(full_name) if full_name in store else None
+        if shape is not None:
+            shape = tf.TensorShape(shape)
+        if existing is not None:
+            if full_name in self.used and not reuse:
+                raise ValueError(
+                    'Variable %s already exists in this call of the model, and '
+                    'its scope does not allow reuse; did you mean to set '
+                    'reuse=True in variable_scope, or to give the layer '
+                    'another scope?' % full_name)
+            if shape is not None and not shape.is_compatible_with(
+                    existing.shape):
+                raise ValueError(
+                    'Variable %s exists with shape %s, but shape %s was asked '
+                    'for now' % (full_name, existing.shape.as_list(),
+                                 shape.as_list()))
+            var = existing
+        else:
+            if reuse is True:
+                raise ValueError(
+                    'Variable %s does not exist, and its scope has reuse=True; '
+                    'use reuse=tf.compat.v1.AUTO_REUSE to create it on first '
+                    'use' % full_name)
+            if shape is None or not shape.is_fully_defined():
+                raise ValueError('Variable %s needs a fully defined shape, got '
+                                 '%s' % (full_name, shape))
+            var = self.model._create_variable(
+                full_name, shape, tf.as_dtype(dtype), initializer, trainable,
+                synchronization, aggregation, device)
+            if is_model_var:
+                self.model._model_variable_names.add(full_name)
+        if regularizer is not None and full_name not in self.used:
+            with tf.name_scope(name + '/Regularizer/'):
+                loss = regularizer(var)
+            if loss is not None:
+                self.losses.append(loss)
+        self.used.add(full_name)
+        return var
+
+
+def _call_stack():
+    stack = getattr(_local, 'calls', None)
+    if stack is None:
+        stack = _local.calls = []
+    return stack
+
+
+def _current_call(what):
+    stack = _call_stack()
+    if not stack:
+        raise RuntimeError(
+            'slim.%s was called outside a model: layers create their variables '
+            'in the model that runs them. Wrap the net function, '
+            '`model = slim.Model(net_fn)`, and call `model(inputs)`.' % what)
+    return stack[-1]
+
+
+def _all_variables(model):
+    if not hasattr(model, 'variables'):
+        raise TypeError('expected a slim.Model (something with .variables), '
+                        'got %r' % (model,))
+    return list(model.variables)
+
+
+def _name(var):
+    name = var.name
+    return name[:-2] if name.endswith(':0') else name.split(':')[0]
+
+
+def _filter(variables, scope, suffix):
+    if isinstance(scope, scopes.VariableScope):
+        scope = scope.name
+    if suffix is not None:
+        if ':' not in suffix:
+            suffix += ':'
+        scope = (scope or '') + '.*' + suffix
+    if scope is None:
+        return list(variables)
+    pattern = re.compile(scope)
+    return [v for v in variables if pattern.match(v.name)]
+
+
+def _as_list(scopes_arg, what):
+    if scopes_arg is None:
+        return []
+    if isinstance(scopes_arg, str):
+        return [scopes_arg]
+    if not isinstance(scopes_arg, (list, tuple, set)):
+        raise TypeError('get_variables_to_restore: %s must be a list of scope '
+                        'names, got %r' % (what, scopes_arg))
+    return list(scopes_arg)
