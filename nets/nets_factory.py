@@ -1,0 +1,135 @@
+"""Looks nets up by name, ready to call with their arg scope applied.
+
+Every net of the zoo is registered once, below, with `register_model`: the
+registration names the net function, its arg scope and its default image
+size (read from `fn.default_image_size` unless given). The drivers only call
+`get_network_fn(name, ...)`:
+
+    model = nets_factory.get_network_fn('inception_v3', num_classes=1001)
+    logits, end_points = model(images)       # arg scope applied inside
+    model.default_image_size                 # 299
+
+Adding a net is one module plus one `register_model(...)` line here; a net
+defined elsewhere can also register itself with the decorator form:
+
+    @nets_factory.register_model(arg_scope=my_net_arg_scope)
+    def my_net(images, num_classes=10, is_training=False, scope='MyNet'):
+      ...
+"""
+import collections
+
+import slim
+from nets import cifarnet
+from nets import inception_v3
+from nets import lenet
+
+NetworkSpec = collections.namedtuple(
+    'NetworkSpec', ['name', 'fn', 'arg_scope', 'default_image_size'])
+NetworkSpec.__doc__ = """A registered net.
+
+  name: the name `get_network_fn` knows it by.
+  fn: the net function, `fn(images, num_classes=..., is_training=..., **kw)`
+    returning (logits, end_points).
+  arg_scope: a function `arg_scope(weight_decay=...)` returning the arg scope
+    dict the net is built under.
+  default_image_size: the height and width the net is trained at.
+"""
+
+_REGISTRY = collections.OrderedDict()
+
+
+def register_model(fn=None, *, name=None, arg_scope, default_image_size=None):
+  """Registers a net function; usable as a call or as a decorator.
+
+  Args:
+    fn: the net function. If None, returns a decorator that registers the
+      function it decorates.
+    name: the name to register under; `fn.__name__` by default.
+    arg_scope: the net's arg scope function, taking `weight_decay=`.
+    default_image_size: the net's training image size;
+      `fn.default_image_size` by default.
+
+  Returns:
+    `fn` itself (or the decorator), so registering does not wrap the net.
+
+  Raises:
+    ValueError: if the name is already registered, or no default image size
+      is given and `fn` has none.
+  """
+  if fn is None:
+    return lambda f: register_model(
+        f, name=name, arg_scope=arg_scope,
+        default_image_size=default_image_size)
+  name = name or fn.__name__
+  if name in _REGISTRY:
+    raise ValueError(
+        'name {!r} is already registered (to {!r}); pick another name.'.format(
+            name, _REGISTRY[name].fn))
+  if default_image_size is None:
+    default_image_size = getattr(fn, 'default_image_size', None)
+  if default_image_size is None:
+    raise ValueError(
+        'default_image_size of net {!r} is None: pass default_image_size= or '
+        'set {}.default_image_size.'.format(name, fn.__name__))
+  _REGISTRY[name] = NetworkSpec(name, fn, arg_scope, default_image_size)
+  return fn
+
+
+def list_networks():
+  """Returns the registered net names, sorted."""
+  return sorted(_REGISTRY)
+
+
+def get_network_spec(name):
+  """Returns the `NetworkSpec` registered as `name`.
+
+  Raises:
+    ValueError: if no net is registered as `name`.
+  """
+  try:
+    return _REGISTRY[name]
+  except (KeyError, TypeError):
+    raise ValueError('name must be one of {}, got {!r}.'.format(
+        list_networks(), name)) from None
+
+
+def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
+  """Returns the net `name` as a `slim.Model`, its arg scope applied inside.
+
+  Args:
+    name: a registered net name (see `list_networks()`).
+    num_classes: the number of classes; 0 or None gives the pre-logits
+      features of nets that support it.
+    weight_decay: the L2 penalty passed to the net's arg scope.
+    is_training: the default mode of the calls; `model(images,
+      is_training=True)` overrides it per call, as any net argument.
+
+  Returns:
+    A `slim.Model`: `model(images, **kwargs)` returns (logits, end_points);
+    `model.default_image_size` is the net's training size and
+    `model.network_name` its name.
+
+  Raises:
+    ValueError: if `name` is not registered.
+  """
+  spec = get_network_spec(name)
+
+  def network_fn(images, **kwargs):
+    # The scope is rebuilt per call so that every call, eager or traced,
+    # sees the same arguments; it is a small dict, so this costs nothing.
+    with slim.arg_scope(spec.arg_scope(weight_decay=weight_decay)):
+      return spec.fn(images, **kwargs)
+
+  network_fn.__name__ = spec.fn.__name__
+  network_fn.__doc__ = spec.fn.__doc__
+  model = slim.Model(network_fn, num_classes=num_classes,
+                     is_training=is_training)
+  model.default_image_size = spec.default_image_size
+  model.network_name = spec.name
+  return model
+
+
+register_model(cifarnet.cifarnet, arg_scope=cifarnet.cifarnet_arg_scope)
+register_model(inception_v3.inception_v3,
+               arg_scope=inception_v3.inception_v3_arg_scope)
+register_model(lenet.lenet, arg_scope=lenet.lenet_arg_scope)
