@@ -63,6 +63,7 @@ def tuple_of(value, n, layer, argument):
     if isinstance(value, bool):
         raise ValueError('%s: %s must be an int or a list of %d ints, got %r'
                          % (layer, argument, n, value))
+    original = value
     if isinstance(value, int) or hasattr(value, '__index__'):
         value = (int(value),) * n
     else:
@@ -73,11 +74,11 @@ def tuple_of(value, n, layer, argument):
                              'got %r' % (layer, argument, n, value)) from None
         if len(value) != n:
             raise ValueError('%s: %s must be an int or a list of %d ints, got '
-                             '%r of length %d' % (layer, argument, n, value,
+                             '%r of length %d' % (layer, argument, n, original,
                                                   len(value)))
     if any(v <= 0 for v in value):
         raise ValueError('%s: %s must be positive, got %r'
-                         % (layer, argument, value))
+                         % (layer, argument, original))
     return value
 
 

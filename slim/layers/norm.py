@@ -3,9 +3,10 @@
 `batch_norm` updates `moving_mean` and `moving_variance` in place when
 training (there is no UPDATE_OPS collection to run). Under a distribution
 strategy the two statistics are sync-on-read variables averaged over
-replicas, as Keras keeps them. Rank-4 inputs use the fused kernel, whose
-batch variance (and so the moving variance) carries Bessel's correction,
-exactly as TF-Slim's fused path; other ranks use plain moments, as TF-Slim's.
+replicas, as Keras keeps them. Rank-2 and rank-4 inputs use the fused
+kernel, whose batch variance (and so the moving variance) carries Bessel's
+correction, exactly as TF-Slim's; other ranks, `fused=False` and
+`batch_weights` use plain moments, as TF-Slim's.
 """
 import tensorflow as tf
 
@@ -37,8 +38,9 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
       param_initializers: dict of initializers for 'beta', 'gamma',
         'moving_mean', 'moving_variance'.
       param_regularizers: dict of regularizers for 'beta' and 'gamma'.
-      updates_collections: accepted for TF-Slim compatibility: the moving
-        statistics are always updated in place when training.
+      updates_collections: the moving statistics are always updated in place
+        when training; the value only decides, as in TF-Slim, the order in
+        which beta and gamma are created.
       is_training: a bool or a boolean tensor: batch statistics (and updates
         of the moving ones) when true, the moving statistics otherwise.
       reuse, trainable, scope: as for the other layers; default scope
@@ -60,7 +62,7 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
         unknown rank, rank below 2 or unknown channels, or an unsupported
         option.
     """
-    del updates_collections, variables_collections, outputs_collections
+    del variables_collections, outputs_collections
     del renorm_clipping, renorm_decay
     with scopes.variable_scope(scope, 'BatchNorm', [inputs],
                                reuse=reuse) as sc:
@@ -83,16 +85,28 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
             raise ValueError('%s: data_format NCHW needs a rank-4 input, got '
                              'rank %d' % (name, rank))
         channels = u.channels_of(inputs, data_format, name)
+        fuse = fused in (None, True) and batch_weights is None
+        # TF-Slim hands the default case to Keras's layer, which makes gamma
+        # before beta; its own code paths make beta first.
+        keras_path = (batch_weights is None and
+                      updates_collections == 'update_ops' and
+                      not (fuse and rank == 2))
         params = _make_params(channels, center, scale, param_initializers,
-                              param_regularizers, trainable)
+                              param_regularizers, trainable,
+                              gamma_first=keras_path)
         beta, gamma, moving_mean, moving_variance = params
         training = u.static_bool(is_training)
-        use_fused = (fused in (None, True) and rank == 4 and
-                     batch_weights is None)
-        if use_fused:
-            outputs = _fused(inputs, beta, gamma, moving_mean, moving_variance,
+        if fuse and rank in (2, 4):
+            # As TF-Slim, a [batch, C] input goes through the fused kernel as
+            # [batch, 1, 1, C], so its moving variance is Bessel-corrected too.
+            x = tf.reshape(inputs, [-1, 1, 1, channels]) if rank == 2 \
+                else inputs
+            outputs = _fused(x, beta, gamma, moving_mean, moving_variance,
                              is_training, training, decay, epsilon,
-                             data_format)
+                             data_format if rank == 4 else 'NHWC')
+            if rank == 2:
+                outputs = tf.reshape(outputs, tf.shape(inputs))
+                outputs.set_shape(inputs.shape)
         else:
             outputs = _unfused(inputs, beta, gamma, moving_mean,
                                moving_variance, is_training, training, decay,
@@ -101,20 +115,19 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
 
 
 def _make_params(channels, center, scale, initializers, regularizers,
-                 trainable):
+                 trainable, gamma_first):
     initializers = initializers or {}
     regularizers = regularizers or {}
-    beta = gamma = None
-    if center:
-        beta = variables.model_variable(
-            'beta', shape=[channels], dtype=tf.float32,
-            initializer=initializers.get('beta', tf.zeros_initializer()),
-            regularizer=regularizers.get('beta'), trainable=trainable)
-    if scale:
-        gamma = variables.model_variable(
-            'gamma', shape=[channels], dtype=tf.float32,
-            initializer=initializers.get('gamma', tf.ones_initializer()),
-            regularizer=regularizers.get('gamma'), trainable=trainable)
+    made = {}
+    for param, wanted, default in (('gamma', scale, tf.ones_initializer()),
+                                   ('beta', center, tf.zeros_initializer())
+                                   )[::1 if gamma_first else -1]:
+        if wanted:
+            made[param] = variables.model_variable(
+                param, shape=[channels], dtype=tf.float32,
+                initializer=initializers.get(param, default),
+                regularizer=regularizers.get(param), trainable=trainable)
+    beta, gamma = made.get('beta'), made.get('gamma')
     moving_mean = variables.model_variable(
         'moving_mean', shape=[channels], dtype=tf.float32,
         initializer=initializers.get('moving_mean', tf.zeros_initializer()),
