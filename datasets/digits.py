@@ -1,0 +1,166 @@
+"""The embedded default dataset: scikit-learn's 1,797 handwritten digits as PNG TFRecords.
+
+scikit-learn ships the 8x8 images, so this needs no network. On first use they are
+upscaled to 28x28, their grey levels spread over 0..255, and written as real TF-Slim
+shards (1,500 train / 297 validation, a fixed split) into a cache folder:
+`dataset_dir` if given, else `$SLIM_DIGITS_DIR`, else `~/.cache/slim/digits`.
+
+The build is atomic: it writes into a temporary folder and renames it into place (or,
+when the folder already exists, moves the files in and writes a completion marker
+last), so a killed build never leaves a dataset that looks complete. Building twice
+gives byte-identical files.
+"""
+import io
+import json
+import os
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from datasets import dataset_utils
+from datasets import tfrecord_dataset
+
+ENV_VAR = 'SLIM_DIGITS_DIR'
+
+FILE_PATTERNS = ('digits_%s_*-of-*.tfrecord',)
+
+SPLITS_TO_SIZES = {'train': 1500, 'validation': 297}
+
+NUM_CLASSES = 10
+
+IMAGE_SIZE = 28
+
+NUM_SHARDS = {'train': 2, 'validation': 1}
+
+ITEMS_TO_DESCRIPTIONS = {
+    'image': 'A [28 x 28 x 3] image of a white digit on black (gray in 3 channels).',
+    'label': 'A single integer between 0 and 9',
+}
+
+# Bump when the written images change, so caches of the old version are rebuilt.
+_VERSION = 1
+_MARKER = 'digits_complete.json'
+_SPLIT_SEED = 0
+
+
+def get_split(split_name, dataset_dir=None, file_pattern=None):
+    """Returns the `DatasetSplit` of one digits split, building the cache if needed.
+
+    Args:
+      split_name: `'train'` or `'validation'`.
+      dataset_dir: the cache folder; None for `$SLIM_DIGITS_DIR` or
+        `~/.cache/slim/digits`.
+      file_pattern: a glob overriding the default; `%s` is replaced by the split.
+
+    Raises:
+      ValueError: if `split_name` is not a digits split.
+    """
+    if split_name not in SPLITS_TO_SIZES:
+        raise ValueError('split_name=%r is not a split of the digits dataset; valid '
+                         'names: %s.' % (split_name, ', '.join(sorted(SPLITS_TO_SIZES))))
+    dataset_dir = build(dataset_dir)
+    return tfrecord_dataset.make_split(
+        'digits', split_name, dataset_dir, file_pattern, FILE_PATTERNS,
+        SPLITS_TO_SIZES, NUM_CLASSES, ITEMS_TO_DESCRIPTIONS)
+
+
+def default_dir():
+    """Returns the cache folder used when no `dataset_dir` is given."""
+    return os.environ.get(ENV_VAR) or os.path.join(
+        os.path.expanduser('~'), '.cache', 'slim', 'digits')
+
+
+def is_built(dataset_dir):
+    """Returns whether `dataset_dir` holds a complete digits dataset of this version."""
+    try:
+        with open(os.path.join(dataset_dir, _MARKER), encoding='utf-8') as f:
+            return json.load(f).get('version') == _VERSION
+    except (OSError, ValueError):
+        return False
+
+
+def build(dataset_dir=None):
+    """Writes the digits shards and `labels.txt` unless already there; returns the folder."""
+    dataset_dir = os.path.abspath(os.path.expanduser(dataset_dir or default_dir()))
+    if is_built(dataset_dir):
+        return dataset_dir
+    if not os.path.isdir(dataset_dir):
+        parent = os.path.dirname(dataset_dir)
+        os.makedirs(parent, exist_ok=True)
+        tmp_dir = tempfile.mkdtemp(prefix='.digits-build-', dir=parent)
+        try:
+            os.chmod(tmp_dir, 0o755)  # mkdtemp's 0o700 would hide the cache from others
+            _write_dataset(tmp_dir)
+            os.rename(tmp_dir, dataset_dir)
+        except OSError:
+            # Another process may have renamed its build into place first.
+            if not is_built(dataset_dir):
+                raise
+        finally:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+        return dataset_dir
+    # The folder exists (made by the user, or a build of an older version): build
+    # beside the files, move them in, and write the completion marker last.
+    tmp_dir = tempfile.mkdtemp(prefix='.digits-build-', dir=dataset_dir)
+    try:
+        _write_dataset(tmp_dir)
+        names = sorted(os.listdir(tmp_dir))
+        names.remove(_MARKER)
+        for name in names + [_MARKER]:
+            os.replace(os.path.join(tmp_dir, name), os.path.join(dataset_dir, name))
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return dataset_dir
+
+
+def load_images():
+    """Returns `(images uint8 [1797, 28, 28], labels int64 [1797])` from scikit-learn."""
+    from sklearn.datasets import load_digits  # only needed when building
+    digits = load_digits()
+    images = np.stack([_upscale(image) for image in digits.images])
+    return images, digits.target.astype(np.int64)
+
+
+def split_indices():
+    """Returns `{split: indices into load_images()}`, the same on every machine."""
+    order = np.random.RandomState(_SPLIT_SEED).permutation(
+        sum(SPLITS_TO_SIZES.values()))
+    num_train = SPLITS_TO_SIZES['train']
+    return {'train': order[:num_train], 'validation': order[num_train:]}
+
+
+def _upscale(image):
+    # 0..16 grey levels, upscaled smoothly; then stretched so every digit uses the
+    # full 0..255 range, which keeps the inputs of small nets well scaled.
+    small = Image.fromarray((image * (255.0 / 16.0)).round().astype(np.uint8), 'L')
+    big = np.asarray(small.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BILINEAR), np.float64)
+    low, high = big.min(), big.max()
+    if high > low:
+        big = (big - low) * (255.0 / (high - low))
+    return big.round().astype(np.uint8)
+
+
+def _png(image):
+    buffer = io.BytesIO()
+    Image.fromarray(image, 'L').save(buffer, format='PNG')
+    return buffer.getvalue()
+
+
+def _write_dataset(dataset_dir):
+    images, labels = load_images()
+    for split_name, indices in split_indices().items():
+        num_shards = NUM_SHARDS[split_name]
+        for shard, shard_indices in enumerate(np.array_split(indices, num_shards)):
+            path = dataset_utils.shard_filename(dataset_dir, 'digits', split_name,
+                                                shard, num_shards)
+            with tf.io.TFRecordWriter(path) as writer:
+                for i in shard_indices:
+                    example = dataset_utils.image_to_tfexample(
+                        _png(images[i]), b'png', IMAGE_SIZE, IMAGE_SIZE, labels[i])
+                    writer.write(example.SerializeToString())
+    dataset_utils.write_label_file({i: str(i) for i in range(NUM_CLASSES)}, dataset_dir)
+    with open(os.path.join(dataset_dir, _MARKER), 'w', encoding='utf-8') as f:
+        json.dump({'version': _VERSION, 'splits': SPLITS_TO_SIZES}, f, sort_keys=True)

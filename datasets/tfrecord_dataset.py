@@ -1,0 +1,231 @@
+"""The dataset description every dataset module returns, and its `tf.data` reader.
+
+A `DatasetSplit` is what TF-Slim's `slim.dataset.Dataset` was (the shards, the
+sizes, the class names) plus `read()`, which builds the input pipeline TF-Slim's
+queue runners used to: shards read in parallel, records shuffled, images decoded in
+parallel, everything `AUTOTUNE`d and prefetched.
+
+A record whose image cannot be decoded stops the pipeline with an error that names
+its shard and says how to skip such records; `read(skip_corrupt_images=True)` skips
+them instead and counts them in `num_skipped_images`.
+"""
+import os
+import threading
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from datasets import dataset_utils
+
+_AUTOTUNE = tf.data.AUTOTUNE
+_MAX_SHUFFLE_BUFFER = 2048
+
+
+class DatasetSplit:
+    """One split of a dataset stored as TFRecord shards of TF-Slim examples.
+
+    Attributes:
+      name: the dataset name, e.g. `'flowers'`.
+      split_name: e.g. `'train'`.
+      dataset_dir: the folder the shards are in.
+      data_sources: the sorted list of shard paths.
+      file_pattern: the glob pattern(s) the shards were found with.
+      num_samples: the number of examples in the split.
+      num_classes: the number of classes.
+      labels_to_names: `{id: class_name}`, or None when no labels file exists.
+      items_to_descriptions: `{item: description}` as in TF-Slim.
+    """
+
+    def __init__(self, name, split_name, dataset_dir, file_patterns, num_samples,
+                 num_classes, labels_to_names=None, items_to_descriptions=None):
+        """Finds the shards; see `find_shards` for the errors it raises."""
+        self.name = name
+        self.split_name = split_name
+        self.dataset_dir = dataset_dir
+        self.file_pattern = file_patterns
+        self.data_sources = find_shards(dataset_dir, file_patterns, name, split_name)
+        self.num_samples = num_samples
+        self.num_classes = num_classes
+        self.labels_to_names = labels_to_names
+        self.items_to_descriptions = dict(items_to_descriptions or {})
+        self._skips = _SkipCounter()
+
+    @property
+    def num_skipped_images(self):
+        """How many undecodable images `read(skip_corrupt_images=True)` has skipped."""
+        return self._skips.count
+
+    def read(self, shuffle=False, num_readers=4, seed=None, skip_corrupt_images=False,
+             shuffle_buffer_size=None):
+        """Returns a `tf.data.Dataset` of `(image uint8 [H, W, 3], label int64)`.
+
+        One pass over the split; call `.repeat()` on the result for more epochs.
+
+        Args:
+          shuffle: shuffle the shard order and the records (reshuffled every epoch).
+          num_readers: how many shards are read at once.
+          seed: the shuffling seed; with a seed the order is repeatable.
+          skip_corrupt_images: skip records whose image cannot be decoded, counting
+            them in `num_skipped_images`, instead of stopping with an error.
+          shuffle_buffer_size: records in the shuffle buffer; by default
+            `min(num_samples, 2048)`.
+
+        Raises:
+          ValueError: if `num_readers` or `shuffle_buffer_size` is not a positive int.
+        """
+        _check_positive_int('num_readers', num_readers)
+        if shuffle_buffer_size is not None:
+            _check_positive_int('shuffle_buffer_size', shuffle_buffer_size)
+        # Without a seed the order is random anyway, so let tf.data hand out
+        # whatever element is ready first; with one, keep the order repeatable.
+        deterministic = not shuffle or seed is not None
+        files = tf.data.Dataset.from_tensor_slices(self.data_sources)
+        if shuffle:
+            files = files.shuffle(len(self.data_sources), seed=seed)
+        records = files.interleave(
+            lambda path: tf.data.TFRecordDataset(path).map(lambda r: (r, path)),
+            cycle_length=min(num_readers, len(self.data_sources)), block_length=1,
+            num_parallel_calls=_AUTOTUNE, deterministic=deterministic)
+        if shuffle:
+            buffer_size = shuffle_buffer_size or max(1, min(self.num_samples or 1,
+                                                            _MAX_SHUFFLE_BUFFER))
+            # Shuffling encoded records, not decoded images, keeps the buffer small.
+            records = records.shuffle(buffer_size, seed=seed)
+        decoded = records.interleave(
+            _decode_or_flag, cycle_length=_AUTOTUNE, block_length=1,
+            num_parallel_calls=_AUTOTUNE, deterministic=deterministic)
+        if skip_corrupt_images:
+            decoded = decoded.filter(self._keep_and_count)
+            decoded = decoded.map(lambda image, label, ok, shard: (image, label))
+        else:
+            decoded = decoded.map(_check_decoded)
+        return decoded.prefetch(_AUTOTUNE)
+
+    def _keep_and_count(self, image, label, ok, shard):
+        del image, label
+        def _skip():
+            count = tf.numpy_function(self._skips.add, [shard], tf.int64, stateful=True)
+            return count < 0  # always False; the dependency makes the count happen
+        return tf.cond(ok, lambda: tf.constant(True), _skip)
+
+    def __repr__(self):
+        return ('DatasetSplit(name=%r, split_name=%r, num_samples=%d, num_classes=%d, '
+                'shards=%d)' % (self.name, self.split_name, self.num_samples,
+                                self.num_classes, len(self.data_sources)))
+
+
+def make_split(name, split_name, dataset_dir, file_pattern, default_patterns,
+               splits_to_sizes, num_classes, items_to_descriptions, labels_to_names=None):
+    """Returns the `DatasetSplit` of a dataset with fixed split sizes.
+
+    The shared body of every dataset module's `get_split`. `labels_to_names` is read
+    from `labels.txt` in `dataset_dir` when not given and the file exists.
+
+    Raises:
+      ValueError: if `split_name` is not one of `splits_to_sizes`.
+      FileNotFoundError: if no shard matches (see `find_shards`).
+    """
+    if split_name not in splits_to_sizes:
+        raise ValueError('split_name=%r is not a split of the %r dataset; valid names: %s.'
+                         % (split_name, name, ', '.join(sorted(splits_to_sizes))))
+    patterns = [file_pattern] if file_pattern else list(default_patterns)
+    if labels_to_names is None and dataset_dir and dataset_utils.has_labels(dataset_dir):
+        labels_to_names = dataset_utils.read_label_file(dataset_dir)
+    return DatasetSplit(name, split_name, dataset_dir, patterns,
+                        splits_to_sizes[split_name], num_classes, labels_to_names,
+                        items_to_descriptions)
+
+
+def find_shards(dataset_dir, file_patterns, name='dataset', split_name='split'):
+    """Returns the sorted shard paths in `dataset_dir` matching any of the patterns.
+
+    Args:
+      dataset_dir: the folder to look in.
+      file_patterns: a glob pattern or a list of them, relative to `dataset_dir`
+        (or absolute); `%s` in a pattern is replaced by `split_name`.
+
+    Raises:
+      ValueError: if `dataset_dir` is empty or None.
+      FileNotFoundError: if no file matches; the message names the patterns.
+    """
+    if not dataset_dir:
+        raise ValueError('dataset_dir=%r: the %r dataset needs the folder its TFRecord '
+                         'shards are in.' % (dataset_dir, name))
+    if isinstance(file_patterns, str):
+        file_patterns = [file_patterns]
+    globs = [os.path.join(dataset_dir, p % split_name if '%s' in p else p)
+             for p in file_patterns]
+    paths = sorted({path for pattern in globs for path in tf.io.gfile.glob(pattern)})
+    if not paths:
+        raise FileNotFoundError(
+            'No TFRecord shards of the %r dataset, split %r: nothing matches %s. '
+            'Convert the data first (download_and_convert_data.py), or pass the '
+            'folder that holds the shards as dataset_dir.'
+            % (name, split_name, ' or '.join(repr(g) for g in globs)))
+    return paths
+
+
+def count_records(paths):
+    """Returns how many records the TFRecord files hold, reading them once."""
+    total = tf.data.TFRecordDataset(list(paths)).reduce(
+        tf.constant(0, tf.int64), lambda count, _: count + 1)
+    return int(total)
+
+
+def decode_image(encoded):
+    """Decodes JPEG/PNG/GIF/BMP bytes to uint8 [H, W, 3] (gray and RGBA to RGB)."""
+    image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+    image.set_shape([None, None, 3])
+    return image
+
+
+def _parse_and_decode(record):
+    features = tf.io.parse_single_example(record, {
+        dataset_utils.KEY_ENCODED: tf.io.FixedLenFeature((), tf.string),
+        dataset_utils.KEY_LABEL: tf.io.FixedLenFeature((), tf.int64),
+    })
+    return decode_image(features[dataset_utils.KEY_ENCODED]), features[dataset_utils.KEY_LABEL]
+
+
+def _decode_or_flag(record, shard):
+    # A decode error inside an ordinary map() would end the whole pipeline with a
+    # bare "Invalid JPEG data" message. Decoding each record in its own one-element
+    # dataset lets ignore_errors() turn a failure into a flag we can report well.
+    decoded = tf.data.Dataset.from_tensors(record).map(_parse_and_decode).ignore_errors()
+    decoded = decoded.map(lambda image, label: (image, label, tf.constant(True)))
+    failed = tf.data.Dataset.from_tensors(
+        (tf.zeros([0, 0, 3], tf.uint8), tf.constant(-1, tf.int64), tf.constant(False)))
+    both = decoded.concatenate(failed).take(1)
+    return both.map(lambda image, label, ok: (image, label, ok, shard))
+
+
+def _check_decoded(image, label, ok, shard):
+    message = tf.strings.join([
+        'Could not decode an image in shard ', shard,
+        ' (the record is not a parsable example with JPEG/PNG data). To skip such '
+        'images, call read(skip_corrupt_images=True); they are then counted in '
+        'num_skipped_images.'])
+    with tf.control_dependencies([tf.debugging.Assert(ok, [message])]):
+        return tf.identity(image), label
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError('%s=%r: expected a positive integer.' % (name, value))
+
+
+class _SkipCounter:
+    """A thread-safe count of skipped images; tf.data may decode on many threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self, shard):
+        with self._lock:
+            self.count += 1
+            count = self.count
+        logging.warning('Skipped an image that could not be decoded in shard %s '
+                        '(%d skipped so far).', shard.decode('utf-8', 'replace'), count)
+        return np.int64(count)
