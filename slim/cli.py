@@ -1,0 +1,113 @@
+"""Command-line plumbing shared by the train and eval drivers.
+
+Each driver defines its flags on its own `flags.FlagValues` (so both can be
+imported in one process, e.g. by tests) and runs through `run`: flags are
+parsed, bad input is reported as one line `<prog>: error: <flag>=<value>:
+<what is allowed>` with exit status 2 before any work, and a non-finite loss
+ends the run with one line and status 1. The `get_*` helpers turn a factory's
+error into that form.
+"""
+import os
+import sys
+
+from absl import flags
+from absl import logging
+
+__all__ = ['FlagError', 'run', 'require_positive', 'get_dataset',
+           'get_network', 'get_preprocessing', 'flag_values_dict']
+
+_HELP = ('--help', '-h', '-?', '--helpshort', '--helpfull')
+
+
+class FlagError(ValueError):
+    """Bad command-line input; its message is the one line shown."""
+
+
+def run(main, flag_values, argv=None):
+    """Parses `argv` into `flag_values`, runs `main()`, returns the exit code."""
+    argv = list(sys.argv if argv is None else argv)
+    prog = os.path.basename(argv[0]) if argv else 'driver'
+    if any(a in _HELP for a in argv[1:]):
+        print(flag_values.get_help())
+        return 0
+    flag_values.unparse_flags()
+    try:
+        rest = flag_values(argv, known_only=True)
+        # The rest goes to absl's own flags (--verbosity, --logtostderr, ...).
+        flags.FLAGS(rest)
+    except flags.Error as e:
+        print('%s: error: %s' % (prog, str(e).splitlines()[0]), file=sys.stderr)
+        return 2
+    logging.set_verbosity(logging.INFO)
+    try:
+        main()
+    except FlagError as e:
+        print('%s: error: %s' % (prog, e), file=sys.stderr)
+        return 2
+    except FloatingPointError as e:
+        print('%s: error: %s' % (prog, e), file=sys.stderr)
+        return 1
+    return 0
+
+
+def require_positive(flag_values, *names, allow_none=False):
+    """Raises `FlagError` unless each named flag is a positive number."""
+    for name in names:
+        value = flag_values[name].value
+        if value is None and allow_none:
+            continue
+        if value is None or value <= 0:
+            raise FlagError('--%s=%r: must be a positive number'
+                            % (name, value))
+
+
+def get_dataset(name, split_name, dataset_dir):
+    """`dataset_factory.get_dataset`, its errors as `FlagError`s."""
+    from datasets import dataset_factory
+    if name not in dataset_factory.DATASETS_MAP:
+        raise FlagError('--dataset_name=%r is not a known dataset; allowed: %s'
+                        % (name, ', '.join(sorted(dataset_factory.DATASETS_MAP))))
+    if not dataset_dir and name != dataset_factory.DEFAULT_DATASET:
+        raise FlagError('--dataset_dir is required for --dataset_name=%r (only '
+                        'the embedded %r dataset has a default folder)'
+                        % (name, dataset_factory.DEFAULT_DATASET))
+    if dataset_dir and not os.path.isdir(dataset_dir) and \
+            name != dataset_factory.DEFAULT_DATASET:
+        raise FlagError('--dataset_dir=%r does not exist' % dataset_dir)
+    try:
+        return dataset_factory.get_dataset(name, split_name, dataset_dir or None)
+    except (ValueError, FileNotFoundError) as e:
+        flag = 'dataset_split_name' if 'split' in str(e).split(':')[0] else \
+            'dataset_dir'
+        raise FlagError('--%s: %s' % (flag, str(e).splitlines()[0])) from None
+
+
+def get_network(name, num_classes, weight_decay=0.0, is_training=False):
+    """`nets_factory.get_network_fn`, an unknown name as a `FlagError`."""
+    from nets import nets_factory
+    if name not in nets_factory.list_networks():
+        raise FlagError('--model_name=%r is not a known net; allowed: %s'
+                        % (name, ', '.join(nets_factory.list_networks())))
+    if num_classes < 1:
+        raise FlagError('--labels_offset leaves %d classes; it must be smaller '
+                        'than the number of classes' % num_classes)
+    return nets_factory.get_network_fn(name, num_classes,
+                                       weight_decay=weight_decay,
+                                       is_training=is_training)
+
+
+def get_preprocessing(name, is_training, use_grayscale):
+    """`preprocessing_factory.get_preprocessing`, errors as `FlagError`s."""
+    from preprocessing import preprocessing_factory
+    if name not in preprocessing_factory.PREPROCESSING_MAP:
+        raise FlagError(
+            '--preprocessing_name=%r is not a known preprocessing (it defaults '
+            'to --model_name); allowed: %s' % (
+                name, ', '.join(sorted(preprocessing_factory.PREPROCESSING_MAP))))
+    return preprocessing_factory.get_preprocessing(
+        name, is_training=is_training, use_grayscale=bool(use_grayscale))
+
+
+def flag_values_dict(flag_values, names):
+    """`{name: value}` of the named flags, for the saved JSON."""
+    return {name: flag_values[name].value for name in names}

@@ -1,0 +1,152 @@
+"""Evaluate a checkpoint once, or follow a training run's new checkpoints.
+
+TF-Slim's `slim.evaluation.evaluate_once` and `evaluation_loop`, in TF2:
+
+```python
+model = nets_factory.get_network_fn('lenet', num_classes=10)
+values = slim.evaluation.evaluate_once(model, dataset, '/tmp/tfmodel',
+                                       eval_dir='/tmp/tfmodel/eval')
+# {'Accuracy': 0.98, 'Recall_5': 1.0}, also written as 'eval/Accuracy', ...
+```
+
+The variables are restored by name with `slim.assign_from_checkpoint`, so a
+checkpoint of this library's `learning.train` and a TF1 (TF-Slim model zoo)
+file both work; with `moving_average_decay` each variable takes its shadow
+value `<name>/ExponentialMovingAverage`. The model is called with
+`call_kwargs` (e.g. `{'is_training': False}`), one compiled step per batch.
+"""
+import time
+
+import tensorflow as tf
+from absl import logging
+
+from slim import metrics as _metrics
+from slim import moving_averages
+from slim import summaries
+from slim import variables as _variables
+
+__all__ = ['evaluate_once', 'evaluation_loop', 'checkpoint_step']
+
+
+def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
+                  metrics=None, moving_average_decay=None, call_kwargs=None,
+                  num_evals=None):
+    """Restores a checkpoint, runs the metrics over `dataset`, writes them.
+
+    Args:
+      model: a `slim.Model`, built here if it has no variables yet.
+      dataset: a `tf.data.Dataset` of `(images, labels)` batches; one pass.
+      checkpoint_path: a checkpoint prefix, or a directory (its latest).
+      eval_dir: where to write the summaries `eval/<name>`; None for none.
+      metrics: `{name: streaming metric}`; `metrics.classification_metrics()`
+        (Accuracy, Recall_5) by default.
+      moving_average_decay: evaluate with the moving-average shadow values
+        (any true value; the decay itself is not needed to read them).
+      call_kwargs: keyword arguments of the model calls.
+      num_evals: evaluate at most this many batches.
+
+    Returns:
+      `{name: float}`, plus 'global_step' (the checkpoint's step, or -1).
+
+    Raises:
+      ValueError: if there is no checkpoint or it does not fit the model.
+    """
+    call_kwargs = dict(call_kwargs or {})
+    metrics = metrics if metrics is not None else \
+        _metrics.classification_metrics()
+    path = _resolve(checkpoint_path)
+    if not model.built:
+        spec = dataset.element_spec[0]
+        model.build(tf.TensorSpec([None] + spec.shape.as_list()[1:],
+                                  spec.dtype), **call_kwargs)
+    if moving_average_decay:
+        averaged = _variables.get_model_variables(model)
+        names = {moving_averages.average_name(v): v for v in averaged}
+        # Variables without a shadow (none, with TF-Slim's choice) load as is.
+        ids = {id(v) for v in averaged}
+        names.update({v.name.split(':')[0]: v for v in model.variables
+                      if id(v) not in ids})
+        _variables.assign_from_checkpoint(names, path)
+    else:
+        _variables.assign_from_checkpoint(
+            _variables.get_variables_to_restore(model), path)
+    step = checkpoint_step(path)
+
+    # The last batch is usually smaller: one trace for every batch size.
+    @tf.function(reduce_retracing=True)
+    def eval_step(images, labels):
+        outputs = model(images, **call_kwargs)
+        logits = outputs[0] if isinstance(outputs, (tuple, list)) else outputs
+        for metric in metrics.values():
+            metric.update(labels, logits)
+
+    for metric in metrics.values():
+        metric.reset()
+    start = time.time()
+    for i, (images, labels) in enumerate(dataset):
+        if num_evals is not None and i >= num_evals:
+            break
+        eval_step(images, labels)
+    values = {name: float(m.result()) for name, m in metrics.items()}
+    logging.info('Evaluated %s (step %d) in %.1fs: %s', path, step,
+                 time.time() - start, ', '.join(
+                     '%s = %.4f' % kv for kv in sorted(values.items())))
+    if eval_dir:
+        writer = tf.summary.create_file_writer(eval_dir)
+        with writer.as_default(step=max(step, 0)):
+            for name, value in values.items():
+                summaries.scalar('eval/' + name, value)
+        writer.close()
+    values['global_step'] = step
+    return values
+
+
+def evaluation_loop(model, dataset, checkpoint_dir, eval_dir=None,
+                    eval_interval_secs=60, timeout=None,
+                    max_number_of_evaluations=None, **kwargs):
+    """Evaluates each new checkpoint in `checkpoint_dir` as it appears.
+
+    Waits at least `eval_interval_secs` between evaluations, and stops when
+    no new checkpoint arrives within `timeout` seconds (None: never) or after
+    `max_number_of_evaluations`. Other keyword arguments go to
+    `evaluate_once`.
+
+    Returns:
+      The list of `evaluate_once` results, in order.
+    """
+    results = []
+    for path in tf.train.checkpoints_iterator(
+            checkpoint_dir, min_interval_secs=eval_interval_secs,
+            timeout=timeout):
+        try:
+            results.append(evaluate_once(model, dataset, path, eval_dir,
+                                         **kwargs))
+        except (ValueError, tf.errors.NotFoundError) as e:
+            # max_to_keep may delete a checkpoint before it is read.
+            logging.warning('Skipping %s: %s', path, str(e).splitlines()[0])
+        if max_number_of_evaluations and \
+                len(results) >= max_number_of_evaluations:
+            break
+    else:
+        logging.info('No new checkpoint in %s for %ss; stopping.',
+                     checkpoint_dir, timeout)
+    return results
+
+
+def checkpoint_step(path):
+    """The global step saved in a checkpoint (-1 if it has none)."""
+    reader = tf.train.load_checkpoint(path)
+    for key in ('global_step/.ATTRIBUTES/VARIABLE_VALUE', 'global_step'):
+        if reader.has_tensor(key):
+            return int(reader.get_tensor(key))
+    return -1
+
+
+def _resolve(checkpoint_path):
+    if tf.io.gfile.isdir(checkpoint_path):
+        latest = tf.train.latest_checkpoint(checkpoint_path)
+        if latest is None:
+            raise ValueError('checkpoint_path=%r: the directory holds no '
+                             'checkpoint yet' % checkpoint_path)
+        return latest
+    return checkpoint_path

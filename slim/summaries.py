@@ -1,0 +1,67 @@
+"""TensorBoard summaries written with TensorFlow alone (no `tensorboard` package).
+
+`tf.summary.scalar`, `image` and `histogram` live in the `tensorboard`
+package, which TensorFlow 2.21 no longer installs. These three write the same
+event records (tensor, plugin name and data class as TensorBoard's v2 ops) with
+`tf.summary.write`, which TensorFlow has, so TensorBoard shows them as usual.
+Use them inside `with writer.as_default(step=...)`, eagerly or traced.
+"""
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+__all__ = ['scalar', 'image', 'histogram']
+
+_DEFAULT_BUCKETS = 30
+
+
+def scalar(name, value, step=None):
+    """Writes a float scalar (TensorBoard's 'scalars' plugin)."""
+    return tf.summary.write(
+        name, tf.cast(tf.reshape(value, []), tf.float32), step=step,
+        metadata=_metadata('scalars', summary_pb2.DATA_CLASS_SCALAR))
+
+
+def image(name, images, step=None, max_outputs=3):
+    """Writes up to `max_outputs` images, float in [0, 1] or uint8, [N,H,W,C]."""
+    images = tf.convert_to_tensor(images)[:max_outputs]
+    if images.dtype != tf.uint8:
+        images = tf.image.convert_image_dtype(
+            tf.clip_by_value(tf.cast(images, tf.float32), 0.0, 1.0), tf.uint8,
+            saturate=True)
+    shape = tf.shape(images)
+    encoded = tf.map_fn(tf.image.encode_png, images, fn_output_signature=tf.string)
+    tensor = tf.concat([[tf.strings.as_string(shape[2]),
+                         tf.strings.as_string(shape[1])], encoded], axis=0)
+    return tf.summary.write(
+        name, tensor, step=step,
+        metadata=_metadata('images', summary_pb2.DATA_CLASS_BLOB_SEQUENCE))
+
+
+def histogram(name, values, step=None, buckets=_DEFAULT_BUCKETS):
+    """Writes a histogram of `values` as TensorBoard's [buckets, 3] tensor."""
+    return tf.summary.write(
+        name, _buckets(values, buckets), step=step,
+        metadata=_metadata('histograms', summary_pb2.DATA_CLASS_TENSOR))
+
+
+def _metadata(plugin, data_class):
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
+        data_class=data_class)
+
+
+def _buckets(values, bucket_count):
+    """`[left, right, count]` rows over equal-width buckets from min to max."""
+    values = tf.reshape(tf.cast(values, tf.float64), [-1])
+    if values.shape[0] == 0:
+        return tf.zeros([0, 3], tf.float64)
+    low, high = tf.reduce_min(values), tf.reduce_max(values)
+    # All values equal: one bucket around them, as TensorBoard does.
+    width = tf.where(high > low, (high - low) / bucket_count, 1.0)
+    count = tf.where(high > low, bucket_count, 1)
+    index = tf.clip_by_value(tf.cast(tf.floor((values - low) / width), tf.int32),
+                             0, count - 1)
+    counts = tf.cast(tf.math.bincount(index, minlength=count, maxlength=count),
+                     tf.float64)
+    lefts = low + width * tf.cast(tf.range(count), tf.float64)
+    return tf.stack([lefts, lefts + width, counts], axis=1)

@@ -1,0 +1,307 @@
+"""What the drivers configure from flags: devices, strategy, optimizer, schedule, fine-tuning.
+
+The TF2 counterparts of research/slim's `model_deploy.DeploymentConfig` and of
+`train_image_classifier.py`'s `_configure_*` helpers, as plain functions so a
+Python user gets the same behaviour as the command line:
+
+```python
+strategy = training_utils.make_strategy(num_clones=2, clone_on_cpu=True)
+decay = training_utils.decay_steps(num_samples, global_batch, 2.0)
+lr = training_utils.learning_rate_schedule('exponential', 0.01, decay, 0.94)
+optimizer = training_utils.make_optimizer('rmsprop', lr)  # inside the scope
+```
+
+Every function raises `ValueError` with a one-line message naming the
+argument (the flag of the same name), the value and what is allowed.
+"""
+import json
+import os
+
+import tensorflow as tf
+from absl import logging
+
+from slim import variables as _variables
+
+__all__ = ['OPTIMIZERS', 'DECAY_TYPES', 'configure_cpu_devices',
+           'make_strategy', 'num_workers', 'decay_steps',
+           'learning_rate_schedule', 'make_optimizer', 'split_scopes',
+           'variables_to_restore', 'check_checkpoint_fits', 'make_init_fn',
+           'variables_to_train']
+
+OPTIMIZERS = ('adadelta', 'adagrad', 'adam', 'ftrl', 'momentum', 'rmsprop',
+              'sgd')
+DECAY_TYPES = ('exponential', 'fixed', 'polynomial')
+
+
+def configure_cpu_devices(count):
+    """Splits the CPU into `count` logical devices, before TF initializes.
+
+    Raises:
+      ValueError: if the devices were initialized already with fewer.
+    """
+    cpus = tf.config.list_physical_devices('CPU')
+    try:
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration()] * count)
+    except RuntimeError:
+        # Already initialized (e.g. by a test harness): fine if enough exist.
+        have = len(tf.config.list_logical_devices('CPU'))
+        if have < count:
+            raise ValueError(
+                'num_clones=%d with clone_on_cpu needs %d logical CPU devices, '
+                'but TensorFlow was initialized with %d; configure the devices '
+                'before any TensorFlow op runs' % (count, count, have)) from None
+
+
+def make_strategy(num_clones=1, clone_on_cpu=False):
+    """The strategy for this process: TF_CONFIG, then num_clones, then default.
+
+    A `TF_CONFIG` naming more than one task selects
+    `MultiWorkerMirroredStrategy` (synchronous all-reduce; each worker uses
+    its GPUs, or its CPU). Otherwise `num_clones` > 1 selects
+    `MirroredStrategy` over that many GPUs, or logical CPUs with
+    `clone_on_cpu` (call `configure_cpu_devices` first). One device otherwise.
+
+    Raises:
+      ValueError: if num_clones is not positive, or there are not enough GPUs.
+    """
+    if isinstance(num_clones, bool) or not isinstance(num_clones, int) or \
+            num_clones < 1:
+        raise ValueError('num_clones=%r: expected a positive integer'
+                         % (num_clones,))
+    if num_workers() > 1:
+        if num_clones > 1 and clone_on_cpu:
+            raise ValueError(
+                'num_clones=%d with clone_on_cpu under a multi-worker TF_CONFIG '
+                'is not supported: each worker trains on its own CPU (use '
+                'num_clones=1) or on its GPUs' % num_clones)
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if num_clones == 1:
+        if clone_on_cpu:
+            return tf.distribute.OneDeviceStrategy('/cpu:0')
+        return tf.distribute.get_strategy()
+    if clone_on_cpu:
+        devices = ['/cpu:%d' % i for i in range(num_clones)]
+    else:
+        gpus = tf.config.list_logical_devices('GPU')
+        if len(gpus) < num_clones:
+            raise ValueError(
+                'num_clones=%d needs %d GPUs, found %d; pass --clone_on_cpu to '
+                'run the clones on logical CPU devices'
+                % (num_clones, num_clones, len(gpus)))
+        devices = ['/gpu:%d' % i for i in range(num_clones)]
+    return tf.distribute.MirroredStrategy(
+        devices, cross_device_ops=(tf.distribute.ReductionToOneDevice()
+                                   if clone_on_cpu else None))
+
+
+def num_workers():
+    """The number of tasks (chief and workers) in `TF_CONFIG`; 1 without it."""
+    try:
+        cluster = json.loads(os.environ.get('TF_CONFIG') or '{}').get(
+            'cluster', {})
+    except ValueError:
+        raise ValueError('TF_CONFIG is not valid JSON: %r'
+                         % os.environ.get('TF_CONFIG')) from None
+    return max(1, len(cluster.get('chief', [])) + len(cluster.get('worker', [])))
+
+
+def decay_steps(num_samples_per_epoch, global_batch_size, num_epochs_per_decay):
+    """Steps per decay period, counting epochs of the global batch.
+
+    TF-Slim divided by the per-clone batch, so with N clones the decay came
+    N times too late; here an epoch is `num_samples / global_batch` steps.
+    """
+    return max(1, int(num_samples_per_epoch * num_epochs_per_decay /
+                      global_batch_size))
+
+
+def learning_rate_schedule(decay_type, learning_rate, decay_steps_,
+                           decay_factor=0.94, end_learning_rate=0.0001):
+    """TF-Slim's learning rates as a Keras schedule (or a float for 'fixed').
+
+    'exponential' is staircase exponential decay by `decay_factor` every
+    `decay_steps_`; 'polynomial' is linear (power 1) decay to
+    `end_learning_rate` over `decay_steps_`, then constant; 'fixed' is
+    constant.
+
+    Raises:
+      ValueError: for an unknown `decay_type`.
+    """
+    schedules = tf.keras.optimizers.schedules
+    if decay_type == 'exponential':
+        return schedules.ExponentialDecay(learning_rate, decay_steps_,
+                                          decay_factor, staircase=True)
+    if decay_type == 'fixed':
+        return float(learning_rate)
+    if decay_type == 'polynomial':
+        return schedules.PolynomialDecay(learning_rate, decay_steps_,
+                                         end_learning_rate, power=1.0,
+                                         cycle=False)
+    raise ValueError('learning_rate_decay_type=%r is not known; allowed: %s'
+                     % (decay_type, ', '.join(DECAY_TYPES)))
+
+
+def make_optimizer(name, learning_rate, adadelta_rho=0.95,
+                   adagrad_initial_accumulator_value=0.1, adam_beta1=0.9,
+                   adam_beta2=0.999, opt_epsilon=1.0,
+                   ftrl_learning_rate_power=-0.5,
+                   ftrl_initial_accumulator_value=0.1, ftrl_l1=0.0,
+                   ftrl_l2=0.0, momentum=0.9, rmsprop_momentum=0.9,
+                   rmsprop_decay=0.9):
+    """TF-Slim's optimizer `name` as a Keras optimizer, with its flags.
+
+    Call it inside `strategy.scope()`. The arguments are the driver flags of
+    the same names and defaults.
+
+    Raises:
+      ValueError: for an unknown `name`.
+    """
+    opt = tf.keras.optimizers
+    if name == 'adadelta':
+        return opt.Adadelta(learning_rate, rho=adadelta_rho,
+                            epsilon=opt_epsilon)
+    if name == 'adagrad':
+        return opt.Adagrad(
+            learning_rate,
+            initial_accumulator_value=adagrad_initial_accumulator_value)
+    if name == 'adam':
+        return opt.Adam(learning_rate, beta_1=adam_beta1, beta_2=adam_beta2,
+                        epsilon=opt_epsilon)
+    if name == 'ftrl':
+        return opt.Ftrl(
+            learning_rate, learning_rate_power=ftrl_learning_rate_power,
+            initial_accumulator_value=ftrl_initial_accumulator_value,
+            l1_regularization_strength=ftrl_l1,
+            l2_regularization_strength=ftrl_l2)
+    if name == 'momentum':
+        return opt.SGD(learning_rate, momentum=momentum)
+    if name == 'rmsprop':
+        return opt.RMSprop(learning_rate, rho=rmsprop_decay,
+                           momentum=rmsprop_momentum, epsilon=opt_epsilon)
+    if name == 'sgd':
+        return opt.SGD(learning_rate)
+    raise ValueError('optimizer=%r is not known; allowed: %s'
+                     % (name, ', '.join(OPTIMIZERS)))
+
+
+def split_scopes(value):
+    """'a, b/c,' -> ['a', 'b/c'] (TF-Slim's comma-separated scope flags)."""
+    if not value:
+        return []
+    return [s.strip() for s in value.split(',') if s.strip()]
+
+
+def variables_to_restore(model, exclude_scopes=()):
+    """The model variables to fine-tune from, without the excluded scopes.
+
+    Only model variables (weights, biases, batch-norm statistics): never
+    optimizer slots, the global step or moving averages. A variable is
+    excluded when its name starts with an excluded scope, as in TF-Slim.
+    """
+    return [v for v in _variables.get_model_variables(model)
+            if not any(_name(v).startswith(s) for s in exclude_scopes)]
+
+
+def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
+    """Checks, without restoring, that a checkpoint has every variable.
+
+    Returns:
+      The checkpoint prefix (a directory resolves to its latest checkpoint).
+
+    Raises:
+      ValueError: one line naming the path, the counts and first examples of
+        missing and mis-shaped variables.
+    """
+    path = _resolve_checkpoint(checkpoint_path)
+    try:
+        shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError) as e:
+        raise ValueError('checkpoint_path=%r cannot be read as a checkpoint: %s'
+                         % (checkpoint_path, str(e).splitlines()[0])) from None
+    by_name = dict(shapes)
+    for key, shape in shapes.items():  # this library's object checkpoints
+        marker = '/_vars/' if '/_vars/' in key else (
+            '_vars/' if key.startswith('_vars/') else None)
+        if marker and key.endswith('/.ATTRIBUTES/VARIABLE_VALUE'):
+            inner = key.split(marker, 1)[1][:-len('/.ATTRIBUTES/VARIABLE_VALUE')]
+            if '/' not in inner:
+                by_name.setdefault(inner.replace('.S', '/').replace('..', '.'),
+                                   shape)
+    missing, mismatched = [], []
+    for var in var_list:
+        name = _name(var)
+        if name not in by_name:
+            missing.append(name)
+        elif list(by_name[name]) != var.shape.as_list():
+            mismatched.append('%s %s vs %s' % (name, list(by_name[name]),
+                                               var.shape.as_list()))
+    problems = []
+    if mismatched:
+        problems.append('%d with another shape (e.g. %s)' % (
+            len(mismatched), mismatched[0]))
+    if missing and not ignore_missing_vars:
+        problems.append('%d missing (e.g. %s)' % (len(missing), missing[0]))
+    if problems:
+        raise ValueError(
+            'checkpoint_path=%r does not fit the net: %s of %d variables; use '
+            '--checkpoint_exclude_scopes or --ignore_missing_vars'
+            % (checkpoint_path, ' and '.join(problems), len(var_list)))
+    return path
+
+
+def make_init_fn(checkpoint_path, exclude_scopes=(), ignore_missing_vars=False):
+    """`init_fn(model)` restoring the model variables from a checkpoint.
+
+    For `slim.learning.train`: it runs only when `train_dir` has no
+    checkpoint yet, so a restarted fine-tuning run resumes instead.
+    """
+    def init_fn(model):
+        var_list = variables_to_restore(model, exclude_scopes)
+        path = check_checkpoint_fits(var_list, checkpoint_path,
+                                     ignore_missing_vars)
+        restored = _variables.assign_from_checkpoint(var_list, path,
+                                                     ignore_missing_vars)
+        logging.info('Fine-tuning from %s: restored %d of %d model variables',
+                     path, len(restored), len(_variables.get_model_variables(
+                         model)))
+    return init_fn
+
+
+def variables_to_train(model, trainable_scopes=()):
+    """The trainable variables under any of `trainable_scopes` (all if none).
+
+    Raises:
+      ValueError: if the scopes select no variable.
+    """
+    if not trainable_scopes:
+        return model.trainable_variables
+    chosen = [v for v in model.trainable_variables
+              if any(_name(v).startswith(s) for s in trainable_scopes)]
+    if not chosen:
+        raise ValueError('trainable_scopes=%r selects none of the %d trainable '
+                         'variables (names start like %r)'
+                         % (','.join(trainable_scopes),
+                            len(model.trainable_variables),
+                            _name(model.trainable_variables[0])
+                            if model.trainable_variables else ''))
+    return chosen
+
+
+def _resolve_checkpoint(checkpoint_path):
+    if tf.io.gfile.isdir(checkpoint_path):
+        latest = tf.train.latest_checkpoint(checkpoint_path)
+        if latest is None:
+            raise ValueError('checkpoint_path=%r is a directory without a '
+                             'checkpoint' % checkpoint_path)
+        return latest
+    if not (tf.io.gfile.exists(checkpoint_path + '.index') or
+            tf.io.gfile.exists(checkpoint_path)):
+        raise ValueError('checkpoint_path=%r does not exist (expected a '
+                         'checkpoint prefix with a .index file, or a '
+                         'directory)' % checkpoint_path)
+    return checkpoint_path
+
+
+def _name(var):
+    return var.name.split(':')[0]
