@@ -1,0 +1,84 @@
+"""Downloads CIFAR-10 (the python version) and converts it to `cifar10_*` shards.
+
+Images are PNG-encoded 32x32 RGB as TF-Slim's converter writes them, into
+`cifar10_train_0000i-of-00005.tfrecord` (one shard per batch file) and
+`cifar10_test_00000-of-00001.tfrecord`, plus TF-Slim's labels.txt.
+"""
+import io
+import os
+import pickle
+
+import numpy as np
+from PIL import Image
+
+from datasets import cifar10
+from datasets import conversion
+from datasets import convert_flowers
+from datasets import dataset_utils
+from datasets import download
+
+DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
+NUM_TRAIN_FILES = 5
+IMAGE_SIZE = 32
+
+
+def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
+    """Downloads (or takes `archive`) and converts CIFAR-10 into `dataset_dir`.
+
+    Args:
+      dataset_dir: the output folder.
+      archive: a local `cifar-10-python.tar.gz` to use instead of downloading.
+      url: where to download from (a `file://` URL works too).
+      overwrite: replace an existing CIFAR-10 dataset in `dataset_dir`.
+
+    Returns:
+      A `conversion.ConversionResult`.
+
+    Raises:
+      ValueError: if the archive has an unsafe member or lacks the batch files.
+      OSError: if the download fails (no partial file is left).
+    """
+    if conversion.keep_existing(dataset_dir, 'cifar10', overwrite):
+        return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
+    archive_path, downloaded = convert_flowers.fetch(url, dataset_dir, archive)
+    sizes = {}
+    with conversion.staging_dir(dataset_dir) as work:
+        source, out = os.path.join(work, 'source'), os.path.join(work, 'out')
+        os.makedirs(out)
+        download.extract_tar(archive_path, source)
+        batches = os.path.join(source, 'cifar-10-batches-py')
+        splits = {'train': ['data_batch_%d' % (i + 1) for i in range(NUM_TRAIN_FILES)],
+                  'test': ['test_batch']}
+        for split_name, filenames in splits.items():
+            images, labels = _load_batches([os.path.join(batches, f) for f in filenames])
+            sizes[split_name] = conversion.write_split(
+                _examples(images, labels), len(labels), out, 'cifar10', split_name,
+                len(filenames))
+        dataset_utils.write_label_file(dict(enumerate(cifar10.CLASS_NAMES)), out)
+        conversion.publish(out, dataset_dir, 'cifar10')
+    if downloaded:
+        os.remove(archive_path)
+    return conversion.ConversionResult(dataset_dir, sizes, 0, [], True)
+
+
+def _load_batches(paths):
+    images, labels = [], []
+    for path in paths:
+        if not os.path.isfile(path):
+            raise ValueError('The CIFAR-10 archive lacks %s; expected the python '
+                             'version, cifar-10-python.tar.gz.' % os.path.basename(path))
+        # The official batches are pickles; only open archives you trust.
+        with open(path, 'rb') as f:
+            batch = pickle.load(f, encoding='bytes')
+        data = np.asarray(batch[b'data'], np.uint8)
+        images.append(data.reshape(-1, 3, IMAGE_SIZE, IMAGE_SIZE).transpose(0, 2, 3, 1))
+        labels.extend(int(label) for label in batch[b'labels'])
+    return np.concatenate(images), labels
+
+
+def _examples(images, labels):
+    for image, label in zip(images, labels):
+        buffer = io.BytesIO()
+        Image.fromarray(image, 'RGB').save(buffer, format='PNG')
+        yield dataset_utils.image_to_tfexample(
+            buffer.getvalue(), b'png', IMAGE_SIZE, IMAGE_SIZE, label).SerializeToString()

@@ -1,0 +1,64 @@
+"""Downloads TF-Slim's Flowers archive and converts it to `flowers_*` shards.
+
+As TF-Slim's `download_and_convert_flowers.py`: 350 validation images, 5 shards per
+split, shuffle seed 0 (applied to the sorted file list, so the split is the same on
+every machine), labels.txt of the sorted class names.
+"""
+import os
+
+from datasets import conversion
+from datasets import convert_folder
+from datasets import download
+
+DATA_URL = 'http://download.tensorflow.org/example_images/flower_photos.tgz'
+NUM_VALIDATION = 350
+NUM_SHARDS = 5
+RANDOM_SEED = 0
+
+
+def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False, seed=RANDOM_SEED,
+        num_validation=NUM_VALIDATION, num_workers=None):
+    """Downloads (or takes `archive`) and converts Flowers into `dataset_dir`.
+
+    Args:
+      dataset_dir: the output folder.
+      archive: a local `flower_photos.tgz` to use instead of downloading.
+      url: where to download from (a `file://` URL works too).
+      overwrite: replace an existing Flowers dataset in `dataset_dir`.
+      seed, num_validation, num_workers: see `convert_folder.convert_folder`.
+
+    Returns:
+      A `conversion.ConversionResult`.
+
+    Raises:
+      ValueError: if the archive has an unsafe member or no class folders.
+      OSError: if the download fails (no partial file is left).
+    """
+    if conversion.keep_existing(dataset_dir, 'flowers', overwrite):
+        return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
+    archive_path, downloaded = fetch(url, dataset_dir, archive)
+    with conversion.staging_dir(dataset_dir) as work:
+        download.extract_tar(archive_path, work)
+        source_dir = os.path.join(work, 'flower_photos')
+        if not os.path.isdir(source_dir):  # an archive of the class folders themselves
+            source_dir = work
+        result = convert_folder.convert_folder(
+            source_dir, dataset_dir, name='flowers', num_validation=num_validation,
+            num_shards=NUM_SHARDS, seed=seed, num_workers=num_workers, overwrite=True)
+    if downloaded:  # as TF-Slim, drop the archive once converted
+        os.remove(archive_path)
+    return result
+
+
+def fetch(url, dataset_dir, archive=None):
+    """Returns `(local path, downloaded)`: `archive` if given, else `url` downloaded.
+
+    Raises:
+      ValueError: if `archive` is given but does not exist.
+    """
+    if archive:
+        if not os.path.exists(archive):
+            raise ValueError('archive=%r does not exist.' % (archive,))
+        return archive, False
+    dest = os.path.join(dataset_dir, url.rstrip('/').split('/')[-1])
+    return download.download_file(url, dest), True

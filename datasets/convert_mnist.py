@@ -1,0 +1,111 @@
+"""Downloads MNIST and converts it to `mnist_*` shards of 28x28 grayscale PNGs.
+
+The four IDX files come from `DATA_URL` (TF-Slim's source), or from `archive`: a
+local folder or tar archive holding them. Output: `mnist_train_*-of-00005`,
+`mnist_test_00000-of-00001` and TF-Slim's labels.txt.
+"""
+import gzip
+import io
+import os
+import shutil
+import struct
+
+import numpy as np
+from PIL import Image
+
+from datasets import conversion
+from datasets import dataset_utils
+from datasets import download
+from datasets import mnist
+
+DATA_URL = 'https://storage.googleapis.com/cvdf-datasets/mnist/'
+FILES = {'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
+         'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')}
+NUM_SHARDS = {'train': 5, 'test': 1}
+
+
+def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
+    """Downloads (or takes `archive`) and converts MNIST into `dataset_dir`.
+
+    Args:
+      dataset_dir: the output folder.
+      archive: a local folder or tar archive with the four `.gz` IDX files.
+      url: the base URL the four files are under (a `file://` URL works too).
+      overwrite: replace an existing MNIST dataset in `dataset_dir`.
+
+    Returns:
+      A `conversion.ConversionResult`.
+
+    Raises:
+      ValueError: if `archive` is missing, has an unsafe member or lacks a file, or
+        an IDX file is malformed.
+      OSError: if a download fails (no partial file is left).
+    """
+    if conversion.keep_existing(dataset_dir, 'mnist', overwrite):
+        return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
+    sizes = {}
+    with conversion.staging_dir(dataset_dir) as work:
+        source, out = os.path.join(work, 'source'), os.path.join(work, 'out')
+        os.makedirs(out)
+        _gather_sources(source, dataset_dir, archive, url)
+        for split_name, (images_file, labels_file) in FILES.items():
+            images = _read_idx(os.path.join(source, images_file), 3)
+            labels = _read_idx(os.path.join(source, labels_file), 1)
+            if len(images) != len(labels):
+                raise ValueError('%s has %d images but %s %d labels.' % (
+                    images_file, len(images), labels_file, len(labels)))
+            sizes[split_name] = conversion.write_split(
+                _examples(images, labels), len(labels), out, 'mnist', split_name,
+                NUM_SHARDS[split_name])
+        dataset_utils.write_label_file(dict(enumerate(mnist.CLASS_NAMES)), out)
+        conversion.publish(out, dataset_dir, 'mnist')
+    return conversion.ConversionResult(dataset_dir, sizes, 0, [], True)
+
+
+def _gather_sources(source, dataset_dir, archive, url):
+    """Puts the four IDX files into `source`, from `archive` or downloaded."""
+    names = [name for pair in FILES.values() for name in pair]
+    if archive:
+        if not os.path.exists(archive):
+            raise ValueError('archive=%r does not exist.' % (archive,))
+        unpacked = archive
+        if not os.path.isdir(archive):
+            unpacked = os.path.join(source, 'unpacked')
+            download.extract_tar(archive, unpacked)
+        found = {f: os.path.join(root, f) for root, _, files in os.walk(unpacked)
+                 for f in files if f in names}
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise ValueError('archive=%r lacks the MNIST files %s.' % (archive, missing))
+        os.makedirs(source, exist_ok=True)
+        for name in names:
+            shutil.copyfile(found[name], os.path.join(source, name))
+        return
+    os.makedirs(source, exist_ok=True)
+    for name in names:
+        # Downloaded straight into the staging folder: it goes away with it.
+        download.download_file(url.rstrip('/') + '/' + name, os.path.join(source, name))
+
+
+def _read_idx(path, rank):
+    with gzip.open(path, 'rb') as f:
+        data = f.read()
+    magic, = struct.unpack('>I', data[:4])
+    if magic != 0x800 + rank:
+        raise ValueError('%s is not an IDX file of rank %d (magic number %#x).'
+                         % (path, rank, magic))
+    dims = struct.unpack('>' + 'I' * rank, data[4:4 + 4 * rank])
+    array = np.frombuffer(data, np.uint8, offset=4 + 4 * rank)
+    if array.size != int(np.prod(dims)):
+        raise ValueError('%s holds %d bytes of data; its header says %s.'
+                         % (path, array.size, dims))
+    return array.reshape(dims)
+
+
+def _examples(images, labels):
+    for image, label in zip(images, labels):
+        buffer = io.BytesIO()
+        Image.fromarray(image, 'L').save(buffer, format='PNG')
+        height, width = image.shape
+        yield dataset_utils.image_to_tfexample(
+            buffer.getvalue(), b'png', height, width, int(label)).SerializeToString()

@@ -1,0 +1,102 @@
+r"""Downloads and converts a dataset to TF-Slim TFRecords, or converts a folder of images.
+
+Usage:
+
+    python download_and_convert_data.py --dataset_name=flowers --dataset_dir=/tmp/flowers
+    python download_and_convert_data.py --dataset_name=cifar10 --dataset_dir=/tmp/cifar10
+    python download_and_convert_data.py --dataset_name=mnist --dataset_dir=/tmp/mnist
+    python download_and_convert_data.py --dataset_name=folder \
+        --source_dir=/data/my_photos --dataset_dir=/tmp/my_photos
+
+`--archive` converts a local copy instead of downloading, `--url` downloads from
+elsewhere (`file://` works). A folder already holding the converted dataset is kept
+unless `--overwrite`. The work is done by the `datasets.convert_*` modules; this
+script only maps flags to them.
+"""
+import sys
+
+from absl import app
+from absl import flags
+
+DATASET_NAMES = ('flowers', 'cifar10', 'mnist', 'folder')
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string('dataset_name', None, 'One of %s.' % ', '.join(DATASET_NAMES))
+flags.DEFINE_string('dataset_dir', None, 'The folder the TFRecords and labels.txt go to.')
+flags.DEFINE_string('archive', None, 'A local copy of the source archive (for mnist: a '
+                    'folder or tar archive with the four .gz files) used instead of '
+                    'downloading.')
+flags.DEFINE_string('url', None, "Download from this URL instead of TF-Slim's source "
+                    '(for mnist, the base URL of the four files).')
+flags.DEFINE_string('source_dir', None, 'folder only: the folder with one sub-folder of '
+                    'images per class.')
+flags.DEFINE_string('name', 'custom', 'folder only: the shard name prefix.')
+flags.DEFINE_boolean('overwrite', False, 'Replace a dataset already in --dataset_dir.')
+flags.DEFINE_integer('seed', 0, 'flowers and folder: the seed of the train/validation '
+                     'split.')
+flags.DEFINE_integer('num_validation', None, 'flowers and folder: the number of '
+                     'validation images (default: 350 for flowers, '
+                     '--validation_fraction of the files for folder).')
+flags.DEFINE_float('validation_fraction', 0.1, 'folder only: the validation share.')
+flags.DEFINE_integer('num_shards', 5, 'folder only: shards per split.')
+flags.DEFINE_integer('num_workers', None, 'flowers and folder: worker processes '
+                     '(default: one per CPU).')
+
+
+def main(argv):
+    del argv
+    if FLAGS.dataset_name not in DATASET_NAMES:
+        raise app.UsageError('--dataset_name=%r: expected one of %s.'
+                             % (FLAGS.dataset_name, ', '.join(DATASET_NAMES)))
+    if not FLAGS.dataset_dir:
+        raise app.UsageError('--dataset_dir is required: the folder the TFRecords go to.')
+    if FLAGS.dataset_name == 'folder' and not FLAGS.source_dir:
+        raise app.UsageError('--dataset_name=folder needs --source_dir, the folder of '
+                             'class sub-folders to convert.')
+    try:
+        result = convert(FLAGS.dataset_name, FLAGS.dataset_dir)
+    except (ValueError, OSError) as e:  # bad input or a failed download: no traceback
+        print('Error: %s' % e, file=sys.stderr)
+        return 1
+    if not result.converted:
+        print('%s already holds a converted dataset; kept it. Pass --overwrite to '
+              're-create it.' % FLAGS.dataset_dir)
+        return 0
+    print('Converted into %s: %s' % (result.dataset_dir, ', '.join(
+        '%s=%d' % item for item in sorted(result.splits_to_sizes.items()))))
+    if result.num_skipped:
+        print('Skipped %d files that are not decodable images:' % result.num_skipped)
+        for path, reason in result.skipped_files[:20]:
+            print('  %s (%s)' % (path, reason))
+    return 0
+
+
+def convert(dataset_name, dataset_dir):
+    """Runs the converter of `dataset_name` with the flags; returns its result."""
+    # Imported here, not at the top: the folder converter's worker processes import
+    # this script as their main module and should not load TensorFlow for nothing.
+    from datasets import convert_cifar10
+    from datasets import convert_flowers
+    from datasets import convert_folder
+    from datasets import convert_mnist
+    url_kwargs = {'url': FLAGS.url} if FLAGS.url else {}
+    if dataset_name == 'flowers':
+        extra = {'num_validation': FLAGS.num_validation} if FLAGS.num_validation else {}
+        return convert_flowers.run(dataset_dir, archive=FLAGS.archive,
+                                   overwrite=FLAGS.overwrite, seed=FLAGS.seed,
+                                   num_workers=FLAGS.num_workers, **url_kwargs, **extra)
+    if dataset_name == 'cifar10':
+        return convert_cifar10.run(dataset_dir, archive=FLAGS.archive,
+                                   overwrite=FLAGS.overwrite, **url_kwargs)
+    if dataset_name == 'mnist':
+        return convert_mnist.run(dataset_dir, archive=FLAGS.archive,
+                                 overwrite=FLAGS.overwrite, **url_kwargs)
+    return convert_folder.convert_folder(
+        FLAGS.source_dir, dataset_dir, name=FLAGS.name,
+        num_validation=FLAGS.num_validation,
+        validation_fraction=FLAGS.validation_fraction, num_shards=FLAGS.num_shards,
+        seed=FLAGS.seed, num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite)
+
+
+if __name__ == '__main__':
+    app.run(main)

@@ -1,0 +1,320 @@
+"""Tests of downloading, safe extraction, the three public converters and the script.
+
+Everything is local: archives are made here, "downloads" are file:// URLs or a
+local HTTP server that breaks off mid-transfer.
+"""
+import gzip
+import http.server
+import io
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tarfile
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from datasets import convert_cifar10
+from datasets import convert_flowers
+from datasets import convert_mnist
+from datasets import dataset_factory
+from datasets import download
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _add_bytes(tar, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _png(array):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format='PNG')
+    return buffer.getvalue()
+
+
+def _flowers_archive(path, per_class=3):
+    rng = np.random.RandomState(0)
+    images = {}
+    with tarfile.open(path, 'w:gz') as tar:
+        for class_name in ('daisy', 'roses'):
+            for i in range(per_class):
+                array = rng.randint(0, 256, (6, 5, 3)).astype(np.uint8)
+                _add_bytes(tar, 'flower_photos/%s/%d.png' % (class_name, i), _png(array))
+                images[array.tobytes()] = class_name
+        _add_bytes(tar, 'flower_photos/LICENSE.txt', b'CC-BY')  # a file, not a class
+    return images
+
+
+# --- download and extraction -------------------------------------------------------
+
+def test_download_file_url_renames_when_complete(tmp_path):
+    source = tmp_path / 'source.bin'
+    source.write_bytes(os.urandom(3 * (1 << 20) + 5))
+    dest = tmp_path / 'dl' / 'file.bin'
+    assert download.download_file(source.as_uri(), str(dest)) == str(dest)
+    assert dest.read_bytes() == source.read_bytes()
+    assert os.listdir(tmp_path / 'dl') == ['file.bin']
+
+
+class _ShortBodyHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # announces 1 MB, sends 1000 bytes, hangs up
+        self.send_response(200)
+        self.send_header('Content-Length', str(1 << 20))
+        self.end_headers()
+        self.wfile.write(b'x' * 1000)
+        self.wfile.flush()
+        self.connection.shutdown(2)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_interrupted_download_leaves_no_file(tmp_path):
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _ShortBodyHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = 'http://127.0.0.1:%d/flower_photos.tgz' % server.server_address[1]
+        dest = tmp_path / 'flower_photos.tgz'
+        with pytest.raises(OSError):
+            download.download_file(url, str(dest))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert os.listdir(tmp_path) == []  # neither the final name nor a temporary one
+
+
+def test_missing_url_raises_and_leaves_nothing(tmp_path):
+    with pytest.raises(OSError):
+        download.download_file((tmp_path / 'nope.tgz').as_uri(), str(tmp_path / 'out.tgz'))
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize('member', ['../evil.txt', 'ok/../../evil.txt', '/tmp/evil.txt'])
+def test_tar_member_escaping_the_target_is_refused(tmp_path, member):
+    archive = tmp_path / 'bad.tgz'
+    with tarfile.open(archive, 'w:gz') as tar:
+        _add_bytes(tar, 'fine.txt', b'fine')
+        _add_bytes(tar, member, b'evil')
+    target = tmp_path / 'target'
+    with pytest.raises(ValueError, match='outside'):
+        download.extract_tar(str(archive), str(target))
+    assert not (tmp_path / 'evil.txt').exists() and os.listdir(target) == []
+
+
+def test_tar_link_escaping_the_target_is_refused(tmp_path):
+    archive = tmp_path / 'link.tar'
+    with tarfile.open(archive, 'w') as tar:
+        info = tarfile.TarInfo('link')
+        info.type = tarfile.SYMTYPE
+        info.linkname = '../../etc/passwd'
+        tar.addfile(info)
+    with pytest.raises(ValueError, match='pointing outside'):
+        download.extract_tar(str(archive), str(tmp_path / 'target'))
+
+
+def test_tar_device_member_is_refused(tmp_path):
+    archive = tmp_path / 'dev.tar'
+    with tarfile.open(archive, 'w') as tar:
+        info = tarfile.TarInfo('fifo')
+        info.type = tarfile.FIFOTYPE
+        tar.addfile(info)
+    with pytest.raises(ValueError, match='device or FIFO'):
+        download.extract_tar(str(archive), str(tmp_path / 'target'))
+
+
+# --- the converters ----------------------------------------------------------------
+
+def test_flowers_from_a_local_archive_and_a_file_url(tmp_path):
+    archive = tmp_path / 'flower_photos.tgz'
+    images = _flowers_archive(archive)
+    for name, kwargs in (('by_archive', {'archive': str(archive)}),
+                         ('by_url', {'url': archive.as_uri()})):
+        out = str(tmp_path / name)
+        result = convert_flowers.run(out, num_validation=2, num_workers=0, **kwargs)
+        assert result.splits_to_sizes == {'train': 4, 'validation': 2}
+        names = sorted(os.listdir(out))
+        assert names[:5] == ['flowers_train_%05d-of-00004.tfrecord' % i for i in range(4)] + [
+            'flowers_validation_00000-of-00002.tfrecord']
+        assert 'flower_photos.tgz' not in names and not [n for n in names if n.startswith('.')]
+        train = dataset_factory.get_dataset('flowers', 'train', out)
+        assert train.labels_to_names == {0: 'daisy', 1: 'roses'}
+        for image, label in train.read().as_numpy_iterator():
+            assert train.labels_to_names[label] == images[image.tobytes()]
+    assert archive.exists()  # a user's archive is never deleted
+
+
+def test_flowers_unsafe_archive_is_refused(tmp_path):
+    archive = tmp_path / 'flower_photos.tgz'
+    with tarfile.open(archive, 'w:gz') as tar:
+        _add_bytes(tar, 'flower_photos/daisy/../../../escape.png', b'x')
+    with pytest.raises(ValueError, match='outside'):
+        convert_flowers.run(str(tmp_path / 'out'), archive=str(archive))
+    assert not (tmp_path / 'escape.png').exists()
+    assert os.listdir(tmp_path / 'out') == []
+
+
+def test_missing_archive_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="archive='/no/such.tgz' does not exist"):
+        convert_flowers.run(str(tmp_path), archive='/no/such.tgz')
+    with pytest.raises(ValueError, match="archive='/no/such' does not exist"):
+        convert_mnist.run(str(tmp_path), archive='/no/such')
+
+
+def _cifar_archive(path, per_batch=2):
+    rng = np.random.RandomState(1)
+    expected = {'train': [], 'test': []}
+    with tarfile.open(path, 'w:gz') as tar:
+        for name in ['data_batch_%d' % i for i in range(1, 6)] + ['test_batch']:
+            data = rng.randint(0, 256, (per_batch, 3072)).astype(np.uint8)
+            labels = list(rng.randint(0, 10, per_batch))
+            batch = {b'data': data, b'labels': labels, b'batch_label': name.encode()}
+            _add_bytes(tar, 'cifar-10-batches-py/' + name, pickle.dumps(batch))
+            split = 'test' if name == 'test_batch' else 'train'
+            for row, label in zip(data, labels):
+                # CIFAR rows are planar: 1024 red, 1024 green, 1024 blue values.
+                expected[split].append((int(label),
+                                        row.reshape(3, 32, 32).transpose(1, 2, 0).tobytes()))
+    return expected
+
+
+def test_cifar10_from_a_local_archive(tmp_path):
+    archive = tmp_path / 'cifar-10-python.tar.gz'
+    expected = _cifar_archive(archive)
+    out = str(tmp_path / 'out')
+    result = convert_cifar10.run(out, archive=str(archive))
+    assert result.splits_to_sizes == {'train': 10, 'test': 2}
+    assert sorted(os.listdir(out)) == (
+        ['cifar10_test_00000-of-00001.tfrecord']
+        + ['cifar10_train_%05d-of-00005.tfrecord' % i for i in range(5)] + ['labels.txt'])
+    for split in ('train', 'test'):
+        dataset = dataset_factory.get_dataset('cifar10', split, out)
+        got = sorted((int(l), im.tobytes()) for im, l in dataset.read().as_numpy_iterator())
+        assert got == sorted(expected[split])
+    assert dataset.labels_to_names[0] == 'airplane' and dataset.labels_to_names[9] == 'truck'
+
+
+def test_cifar10_archive_without_batches_is_refused(tmp_path):
+    archive = tmp_path / 'cifar.tgz'
+    with tarfile.open(archive, 'w:gz') as tar:
+        _add_bytes(tar, 'cifar-10-batches-py/readme.html', b'')
+    with pytest.raises(ValueError, match='lacks data_batch_1'):
+        convert_cifar10.run(str(tmp_path / 'out'), archive=str(archive))
+
+
+def _idx(path, array):
+    header = struct.pack('>I', 0x800 + array.ndim) + struct.pack('>' + 'I' * array.ndim,
+                                                                 *array.shape)
+    with gzip.open(path, 'wb') as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def _mnist_files(directory):
+    rng = np.random.RandomState(2)
+    expected = {}
+    os.makedirs(directory, exist_ok=True)
+    for split, (images_file, labels_file) in convert_mnist.FILES.items():
+        count = 7 if split == 'train' else 3
+        images = rng.randint(0, 256, (count, 28, 28)).astype(np.uint8)
+        labels = rng.randint(0, 10, count).astype(np.uint8)
+        _idx(os.path.join(directory, images_file), images)
+        _idx(os.path.join(directory, labels_file), labels)
+        expected[split] = sorted((int(l), np.stack([im] * 3, -1).tobytes())
+                                 for im, l in zip(images, labels))
+    return expected
+
+
+def test_mnist_from_a_folder_a_tar_and_file_urls(tmp_path):
+    expected = _mnist_files(str(tmp_path / 'files'))
+    archive = tmp_path / 'mnist.tar'
+    with tarfile.open(archive, 'w') as tar:
+        tar.add(str(tmp_path / 'files'), arcname='mnist')
+    sources = {'folder': {'archive': str(tmp_path / 'files')},
+               'tar': {'archive': str(archive)},
+               'url': {'url': (tmp_path / 'files').as_uri() + '/'}}
+    for name, kwargs in sources.items():
+        out = str(tmp_path / name)
+        result = convert_mnist.run(out, **kwargs)
+        assert result.splits_to_sizes == {'train': 7, 'test': 3}
+        for split in ('train', 'test'):
+            dataset = dataset_factory.get_dataset('mnist', split, out)
+            got = sorted((int(l), im.tobytes()) for im, l in dataset.read().as_numpy_iterator())
+            assert got == expected[split]
+        assert dataset.labels_to_names[6] == 'size'  # TF-Slim's own spelling
+        assert not [n for n in os.listdir(out) if n.endswith('.gz') or n.startswith('.')]
+
+
+def test_mnist_bad_sources_are_refused(tmp_path):
+    _mnist_files(str(tmp_path / 'files'))
+    os.remove(tmp_path / 'files' / 't10k-labels-idx1-ubyte.gz')
+    with pytest.raises(ValueError, match='lacks the MNIST files'):
+        convert_mnist.run(str(tmp_path / 'out'), archive=str(tmp_path / 'files'))
+    _mnist_files(str(tmp_path / 'files'))
+    _idx(tmp_path / 'files' / 't10k-labels-idx1-ubyte.gz', np.zeros((2, 2), np.uint8))
+    with pytest.raises(ValueError, match='not an IDX file of rank 1'):
+        convert_mnist.run(str(tmp_path / 'out'), archive=str(tmp_path / 'files'))
+    _mnist_files(str(tmp_path / 'files'))
+    _idx(tmp_path / 'files' / 't10k-labels-idx1-ubyte.gz', np.zeros(5, np.uint8))
+    with pytest.raises(ValueError, match='3 images but .* 5 labels'):
+        convert_mnist.run(str(tmp_path / 'out'), archive=str(tmp_path / 'files'))
+    with gzip.open(tmp_path / 'files' / 't10k-labels-idx1-ubyte.gz', 'wb') as f:
+        f.write(struct.pack('>II', 0x801, 9) + b'\x00')
+    with pytest.raises(ValueError, match='header says'):
+        convert_mnist.run(str(tmp_path / 'out'), archive=str(tmp_path / 'files'))
+
+
+def test_existing_dataset_is_kept_then_overwritten(tmp_path):
+    archive = tmp_path / 'cifar-10-python.tar.gz'
+    _cifar_archive(archive)
+    out = tmp_path / 'out'
+    convert_cifar10.run(str(out), archive=str(archive))
+    before = {n: (out / n).read_bytes() for n in os.listdir(out)}
+    _cifar_archive(archive, per_batch=3)
+    assert not convert_cifar10.run(str(out), archive=str(archive)).converted
+    assert {n: (out / n).read_bytes() for n in os.listdir(out)} == before
+    result = convert_cifar10.run(str(out), archive=str(archive), overwrite=True)
+    assert result.converted and result.splits_to_sizes == {'train': 15, 'test': 3}
+
+
+# --- the script --------------------------------------------------------------------
+
+def _script(*args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, 'download_and_convert_data.py')]
+                          + list(args), capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_script_converts_a_folder_in_parallel_and_reports_skips(tmp_path):
+    source = tmp_path / 'src'
+    rng = np.random.RandomState(3)
+    for class_name in ('a', 'b'):
+        (source / class_name).mkdir(parents=True)
+        for i in range(5):
+            Image.fromarray(rng.randint(0, 256, (4, 4, 3)).astype(np.uint8)).save(
+                source / class_name / ('%d.png' % i))
+    (source / 'b' / 'broken.jpg').write_bytes(b'\xff\xd8 not really')
+    out = tmp_path / 'out'
+    done = _script('--dataset_name=folder', '--source_dir=%s' % source,
+                   '--dataset_dir=%s' % out, '--num_validation=2', '--num_shards=2',
+                   '--num_workers=2', '--name=ab')
+    assert done.returncode == 0, done.stderr
+    assert 'train=8' in done.stdout and 'validation=2' in done.stdout
+    assert 'Skipped 1 files' in done.stdout and 'broken.jpg' in done.stdout
+    assert (out / 'ab_train_00000-of-00002.tfrecord').exists()
+    assert dataset_factory.get_dataset('custom', 'train', str(out)).num_samples == 8
+
+
+def test_script_refuses_bad_flags():
+    # Refused before TensorFlow is even imported, so these runs are quick.
+    bad = _script('--dataset_name=svhn', '--dataset_dir=/tmp/x')
+    assert bad.returncode != 0 and 'flowers, cifar10, mnist, folder' in bad.stderr
+    no_dir = _script('--dataset_name=mnist')
+    assert no_dir.returncode != 0 and '--dataset_dir is required' in no_dir.stderr
+    no_source = _script('--dataset_name=folder', '--dataset_dir=/tmp/x')
+    assert no_source.returncode != 0 and 'needs --source_dir' in no_source.stderr
