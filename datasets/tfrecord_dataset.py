@@ -57,7 +57,7 @@ class DatasetSplit:
         return self._skips.count
 
     def read(self, shuffle=False, num_readers=4, seed=None, skip_corrupt_images=False,
-             shuffle_buffer_size=None):
+             shuffle_buffer_size=None, input_context=None):
         """Returns a `tf.data.Dataset` of `(image uint8 [H, W, 3], label int64)`.
 
         One pass over the split; call `.repeat()` on the result for more epochs.
@@ -70,6 +70,10 @@ class DatasetSplit:
             them in `num_skipped_images`, instead of stopping with an error.
           shuffle_buffer_size: records in the shuffle buffer; by default
             `min(num_samples, 2048)`.
+          input_context: a `tf.distribute.InputContext` (as given to the function
+            of `strategy.distribute_datasets_from_function`); each input pipeline
+            then reads its own part of the shards (or of the records, when there
+            are fewer shards than pipelines).
 
         Raises:
           ValueError: if `num_readers` or `shuffle_buffer_size` is not a positive int.
@@ -81,12 +85,21 @@ class DatasetSplit:
         # whatever element is ready first; with one, keep the order repeatable.
         deterministic = not shuffle or seed is not None
         files = tf.data.Dataset.from_tensor_slices(self.data_sources)
+        num_pipelines, pipeline_id = 1, 0
+        if input_context is not None:
+            num_pipelines = input_context.num_input_pipelines
+            pipeline_id = input_context.input_pipeline_id
+        shard_files = num_pipelines > 1 and len(self.data_sources) >= num_pipelines
+        if shard_files:
+            files = files.shard(num_pipelines, pipeline_id)
         if shuffle:
             files = files.shuffle(len(self.data_sources), seed=seed)
         records = files.interleave(
             lambda path: tf.data.TFRecordDataset(path).map(lambda r: (r, path)),
             cycle_length=min(num_readers, len(self.data_sources)), block_length=1,
             num_parallel_calls=_AUTOTUNE, deterministic=deterministic)
+        if num_pipelines > 1 and not shard_files:
+            records = records.shard(num_pipelines, pipeline_id)
         if shuffle:
             buffer_size = shuffle_buffer_size or max(1, min(self.num_samples or 1,
                                                             _MAX_SHUFFLE_BUFFER))

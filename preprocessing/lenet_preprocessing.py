@@ -6,7 +6,7 @@ import tensorflow as tf
 
 
 def preprocess_image(image, output_height, output_width, is_training=False,
-                     use_grayscale=False):
+                     use_grayscale=False, seed=None):
     """Preprocesses one image.
 
     Args:
@@ -14,11 +14,12 @@ def preprocess_image(image, output_height, output_width, is_training=False,
       output_height, output_width: the output size.
       is_training: unused; LeNet's preprocessing has no random part.
       use_grayscale: return one gray channel.
+      seed: unused; accepted so that every style takes `seed=`.
 
     Returns:
       A float32 [output_height, output_width, 3 (or 1)] tensor.
     """
-    del is_training
+    del is_training, seed
     image = tf.cast(image, tf.float32)
     if use_grayscale:
         image = tf.image.rgb_to_grayscale(image)

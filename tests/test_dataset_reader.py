@@ -141,3 +141,12 @@ def test_make_split_refuses_unknown_split(tmp_path):
 def test_count_records(tmp_path):
     dataset = _numbered_shards(tmp_path, 2, 4)
     assert tfrecord_dataset.count_records(dataset.data_sources) == 8
+
+
+@pytest.mark.parametrize('num_shards', [3, 1])
+def test_input_context_splits_the_data_between_pipelines(tmp_path, num_shards):
+    dataset = _numbered_shards(tmp_path, num_shards, 12 // num_shards)
+    parts = [_order(dataset.read(input_context=tf.distribute.InputContext(
+        num_input_pipelines=2, input_pipeline_id=i))) for i in range(2)]
+    assert parts[0] and parts[1] and not set(parts[0]) & set(parts[1])
+    assert sorted(parts[0] + parts[1]) == list(range(12))
