@@ -1,0 +1,281 @@
+"""Training-step and inference throughput of a factory net, beside references.
+
+Measures images/s of one training step (forward, softmax cross entropy on
+the logits plus 0.4 x the auxiliary logits' where the net has them, weight
+decay, backward, momentum update, batch norm moving averages) and of
+inference, for each dtype in --dtypes:
+
+- float32: everything in float32.
+- bfloat16: inputs cast to bfloat16, so every layer computes in bfloat16;
+  variables stay float32 and the loss is computed in float32.
+
+Our step is one `tf.function`. With --compare the same invocation also runs,
+on the same batch, TF-Slim 1.1.0's graph-mode Inception-v3 (a
+tf.compat.v1.Session, `tf_slim.learning.create_train_op` with the same
+momentum optimizer) and Keras's `keras.applications.InceptionV3(weights=None)`
+(float32, and bfloat16 through the 'mixed_bfloat16' policy), and prints one
+table with ratios to TF-Slim float32.
+
+    python benchmarks/benchmark_nets.py --compare
+    python benchmarks/benchmark_nets.py --model_name=cifarnet --batch_size=128
+"""
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from nets import nets_factory  # noqa: E402
+
+LEARNING_RATE = 0.01
+MOMENTUM = 0.9
+AUX_WEIGHT = 0.4  # train_image_classifier's weight of Inception's aux loss
+
+
+def main(argv=None):
+  args = _parse_args(argv)
+  spec = nets_factory.get_network_spec(args.model_name)
+  size = args.image_size or spec.default_image_size
+  channels = 1 if args.model_name == 'lenet' else 3
+  dtypes = [d.strip() for d in args.dtypes.split(',') if d.strip()]
+  rng = np.random.RandomState(0)
+  images = rng.uniform(-1, 1, (args.batch_size, size, size, channels)).astype(
+      np.float32)
+  labels = rng.randint(0, args.num_classes, args.batch_size)
+  print('{} batch {} at {}x{}: {} rounds of up to {} steps (or {} s) after {} '
+        'warm-up; {} threads; load {:.2f}'.format(
+            args.model_name, args.batch_size, size, size, args.rounds,
+            args.steps, args.max_seconds, args.warmup, _num_threads(),
+            os.getloadavg()[0]), flush=True)
+
+  # Every case is built and warmed up first; then the rounds interleave the
+  # cases, so that load from other processes hits them alike, and each
+  # case's rate is its median over the rounds.
+  cases = []
+  if args.compare:
+    cases += tf_slim_inception_v3(images, labels, args)
+  for dtype in dtypes:
+    cases += ours(images, labels, dtype, args)
+  if args.compare:
+    for dtype in dtypes:
+      cases += keras_inception_v3(images, labels, dtype, args)
+  for case in cases:
+    print('  warming up {} {} {}'.format(*case[:3]), flush=True)
+    for _ in range(args.warmup):
+      case[3]()
+  rates = {case[:3]: [] for case in cases}
+  for round_ in range(args.rounds):
+    for case in cases:
+      rates[case[:3]].append(_images_per_second(case[3], args))
+    print('  round {}: {}'.format(round_ + 1, ', '.join(
+        '{} {} {} {:.2f}'.format(*key, r[-1]) for key, r in rates.items())),
+          flush=True)
+  _print_table({key: float(np.median(r)) for key, r in rates.items()},
+               args.compare)
+
+
+def ours(images, labels, dtype, args):
+  """Returns the train and inference cases of our factory net."""
+  model = nets_factory.get_network_fn(
+      args.model_name, args.num_classes, weight_decay=args.weight_decay,
+      is_training=True)
+  compute_dtype = tf.as_dtype(dtype)
+  x = tf.cast(tf.constant(images), compute_dtype)
+  onehot = tf.one_hot(labels, args.num_classes)
+  model(x[:1])  # creates the variables; their shapes do not depend on batch
+  variables = model.trainable_variables
+  accumulators = [tf.Variable(tf.zeros_like(v), trainable=False)
+                  for v in variables]
+
+  @tf.function
+  def train_step(x, onehot):
+    with tf.GradientTape() as tape:
+      logits, end_points = model(x)
+      loss = _cross_entropy(onehot, logits)
+      if 'AuxLogits' in end_points:
+        loss += AUX_WEIGHT * _cross_entropy(onehot, end_points['AuxLogits'])
+      if model.losses:
+        loss += tf.add_n([tf.cast(l, tf.float32) for l in model.losses])
+    grads = tape.gradient(loss, variables)
+    for var, accum, grad in zip(variables, accumulators, grads):
+      # The fused kernel of tf.compat.v1.train.MomentumOptimizer.
+      tf.raw_ops.ResourceApplyMomentum(
+          var=var.handle, accum=accum.handle, lr=LEARNING_RATE, grad=grad,
+          momentum=MOMENTUM, use_locking=False)
+    return loss
+
+  @tf.function
+  def infer_step(x):
+    return model(x, is_training=False)[0]
+
+  if args.profile_dir:
+    train_step(x, onehot).numpy()
+    tf.profiler.experimental.start(os.path.join(args.profile_dir, dtype))
+    for _ in range(2):
+      train_step(x, onehot).numpy()
+    tf.profiler.experimental.stop()
+  name = 'ours (' + args.model_name + ')'
+  return [(name, dtype, 'train', lambda: train_step(x, onehot).numpy()),
+          (name, dtype, 'inference', lambda: infer_step(x).numpy())]
+
+
+def tf_slim_inception_v3(images, labels, args):
+  """Returns the train and inference cases of TF-Slim's graph-mode net."""
+  tf_slim = _import_tf_slim()
+  from tf_slim.nets import inception_v3
+
+  def build(is_training):
+    x = tf.constant(images)
+    onehot = tf.one_hot(labels, args.num_classes)
+    with tf_slim.arg_scope(inception_v3.inception_v3_arg_scope(
+        weight_decay=args.weight_decay)):
+      logits, end_points = inception_v3.inception_v3(
+          x, args.num_classes, is_training=is_training)
+    if not is_training:
+      return logits
+    tf.compat.v1.losses.softmax_cross_entropy(onehot, logits)
+    tf.compat.v1.losses.softmax_cross_entropy(
+        onehot, end_points['AuxLogits'], weights=AUX_WEIGHT)
+    total_loss = tf.compat.v1.losses.get_total_loss()
+    optimizer = tf.compat.v1.train.MomentumOptimizer(LEARNING_RATE, MOMENTUM)
+    return tf_slim.learning.create_train_op(total_loss, optimizer)
+
+  cases = []
+  for mode in ('train', 'inference'):
+    graph = tf.Graph()
+    with graph.as_default():
+      fetch = build(mode == 'train')
+      session = tf.compat.v1.Session(graph=graph)
+      session.run(tf.compat.v1.global_variables_initializer())
+    cases.append(('TF-Slim 1.1.0 (graph)', 'float32', mode,
+                  lambda s=session, f=fetch: s.run(f)))
+  return cases
+
+
+def keras_inception_v3(images, labels, dtype, args):
+  """Returns the train and inference cases of Keras 3's InceptionV3."""
+  import keras
+  policy = 'mixed_bfloat16' if dtype == 'bfloat16' else 'float32'
+  keras.mixed_precision.set_global_policy(policy)
+  try:
+    model = keras.applications.InceptionV3(
+        weights=None, classes=args.num_classes, classifier_activation=None,
+        input_shape=images.shape[1:])
+  finally:
+    keras.mixed_precision.set_global_policy('float32')
+  # Keras' InceptionV3 has no kernel regularizers: decoupled weight decay in
+  # the optimizer stands in for the L2 term.
+  optimizer = keras.optimizers.SGD(LEARNING_RATE, momentum=MOMENTUM,
+                                   weight_decay=args.weight_decay)
+  optimizer.build(model.trainable_variables)
+  x = tf.constant(images)
+  onehot = tf.one_hot(labels, args.num_classes)
+
+  @tf.function
+  def train_step(x, onehot):
+    with tf.GradientTape() as tape:
+      logits = model(x, training=True)
+      loss = _cross_entropy(onehot, logits)
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return loss
+
+  @tf.function
+  def infer_step(x):
+    return model(x, training=False)
+
+  name = 'Keras 3 InceptionV3'
+  return [(name, dtype, 'train', lambda: train_step(x, onehot).numpy()),
+          (name, dtype, 'inference', lambda: infer_step(x).numpy())]
+
+
+def _cross_entropy(onehot, logits):
+  logits = tf.cast(logits, tf.float32)
+  return tf.reduce_mean(
+      tf.nn.softmax_cross_entropy_with_logits(labels=onehot, logits=logits))
+
+
+def _images_per_second(step, args):
+  """Times up to args.steps calls of `step` (each blocks until done), stopping
+  early after args.max_seconds, and returns images/s."""
+  start = time.perf_counter()
+  steps = 0
+  while steps < args.steps:
+    step()
+    steps += 1
+    if time.perf_counter() - start > args.max_seconds:
+      break
+  return args.batch_size * steps / (time.perf_counter() - start)
+
+
+def _import_tf_slim():
+  # TF-Slim 1.1.0 imports on TensorFlow 2.21 only with these two aliases
+  # (see DESIGN.md); they change nothing for our code.
+  import tf_keras.src.legacy_tf_layers
+  from tensorflow.python.framework import ops
+  sys.modules['tf_keras.legacy_tf_layers'] = tf_keras.src.legacy_tf_layers
+  ops.Tensor = tf.Tensor
+  import tf_slim
+  return tf_slim
+
+
+def _num_threads():
+  return tf.config.threading.get_intra_op_parallelism_threads() or (
+      os.cpu_count())
+
+
+def _print_table(rates, compare):
+  rows = list(dict.fromkeys(key[:2] for key in rates))  # in case order
+  base = rows[0]
+  base_name = 'TF-Slim f32' if compare else ' '.join(base)
+  print()
+  print('| implementation | dtype | train img/s | vs {0} | inference img/s '
+        '| vs {0} |'.format(base_name))
+  print('|---|---|---:|---:|---:|---:|')
+  for row in rows:
+    train, infer = rates[row + ('train',)], rates[row + ('inference',)]
+    print('| {} | {} | {:.2f} | {:.2f}x | {:.2f} | {:.2f}x |'.format(
+        row[0], row[1], train, train / rates[base + ('train',)], infer,
+        infer / rates[base + ('inference',)]))
+
+
+def _parse_args(argv):
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('--model_name', default='inception_v3',
+                      choices=nets_factory.list_networks())
+  parser.add_argument('--batch_size', type=int, default=16)
+  parser.add_argument('--image_size', type=int, default=None,
+                      help="default: the net's default image size")
+  parser.add_argument('--num_classes', type=int, default=1001)
+  parser.add_argument('--weight_decay', type=float, default=0.00004)
+  parser.add_argument('--dtypes', default='float32,bfloat16',
+                      help='comma-separated, of float32 and bfloat16')
+  parser.add_argument('--steps', type=int, default=4,
+                      help='timed steps per case and round')
+  parser.add_argument('--rounds', type=int, default=3,
+                      help='interleaved rounds; the median is reported')
+  parser.add_argument('--max_seconds', type=float, default=60,
+                      help='ends a timed run early (after >= 1 step)')
+  parser.add_argument('--warmup', type=int, default=2)
+  parser.add_argument('--compare', action='store_true',
+                      help="also run TF-Slim's and Keras's Inception-v3")
+  parser.add_argument('--profile_dir', default=None,
+                      help='write a tf.profiler trace of 2 of our train steps')
+  args = parser.parse_args(argv)
+  for dtype in args.dtypes.split(','):
+    if dtype.strip() not in ('float32', 'bfloat16', ''):
+      parser.error('--dtypes: {!r} is not float32 or bfloat16'.format(dtype))
+  if args.compare and args.model_name != 'inception_v3':
+    parser.error('--compare runs the references of inception_v3 only, got '
+                 '--model_name={}'.format(args.model_name))
+  return args
+
+
+if __name__ == '__main__':
+  main()
