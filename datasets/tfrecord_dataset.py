@@ -172,10 +172,10 @@ def find_shards(dataset_dir, file_patterns, name='dataset', split_name='split'):
     paths = sorted({path for pattern in globs for path in tf.io.gfile.glob(pattern)})
     if not paths:
         raise FileNotFoundError(
-            'No TFRecord shards of the %r dataset, split %r: nothing matches %s. '
-            'Convert the data first (download_and_convert_data.py), or pass the '
-            'folder that holds the shards as dataset_dir.'
-            % (name, split_name, ' or '.join(repr(g) for g in globs)))
+            'dataset_dir=%r has no TFRecord shards of the %r dataset for %r: nothing '
+            'matches %s. Convert the data first (download_and_convert_data.py), or '
+            'pass the folder that holds the shards as dataset_dir.'
+            % (dataset_dir, name, split_name, ' or '.join(repr(g) for g in globs)))
     return paths
 
 
