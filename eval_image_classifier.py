@@ -12,12 +12,16 @@ none (TF-Slim: 'test'). Added: --eval_interval_secs to follow a training run,
 evaluating each new checkpoint, and --eval_timeout to stop when none arrives.
 """
 import functools
+import os
 import sys
 
-from absl import flags
-from absl import logging
+# TensorFlow's C++ start-up notes (no GPU found, CPU features) are noise here.
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 
-from slim import cli
+from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
+
+from slim import cli  # noqa: E402
 
 FLAGS = flags.FlagValues()
 _string = functools.partial(flags.DEFINE_string, flag_values=FLAGS)

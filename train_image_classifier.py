@@ -23,10 +23,13 @@ import json
 import os
 import sys
 
-from absl import flags
-from absl import logging
+# TensorFlow's C++ start-up notes (no GPU found, CPU features) are noise here.
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 
-from slim import cli
+from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
+
+from slim import cli  # noqa: E402
 
 FLAGS = flags.FlagValues()
 _string = functools.partial(flags.DEFINE_string, flag_values=FLAGS)
@@ -201,13 +204,13 @@ def main():
                 'num_classes': dataset.num_classes - FLAGS.labels_offset,
                 'num_replicas': strategy.num_replicas_in_sync,
                 'global_batch_size': global_batch, 'decay_steps': decay_steps,
-                'strategy': type(strategy).__name__}
+                'strategy': _strategy_name(strategy)}
     if learning.is_chief(strategy):
         _save_flags(FLAGS.train_dir, resolved)
     logging.info('Training %s on %s/%s (%d examples) with %s, %d replica(s), '
                  'global batch %d, to step %s in %s', FLAGS.model_name,
                  FLAGS.dataset_name, FLAGS.dataset_split_name,
-                 dataset.num_samples, type(strategy).__name__,
+                 dataset.num_samples, _strategy_name(strategy),
                  strategy.num_replicas_in_sync, global_batch, steps,
                  FLAGS.train_dir)
     learning.train(
@@ -315,6 +318,19 @@ def _fine_tuning(training_utils, model, exclude):
         raise cli.FlagError('--' + str(e)) from None
     return training_utils.make_init_fn(FLAGS.checkpoint_path, exclude,
                                        FLAGS.ignore_missing_vars)
+
+
+def _strategy_name(strategy):
+    import tensorflow as tf
+    # tf.distribute.MultiWorkerMirroredStrategy's class is named
+    # CollectiveAllReduceStrategy: report the public names.
+    for kind, name in ((tf.distribute.MultiWorkerMirroredStrategy,
+                        'MultiWorkerMirroredStrategy'),
+                       (tf.distribute.MirroredStrategy, 'MirroredStrategy'),
+                       (tf.distribute.OneDeviceStrategy, 'OneDeviceStrategy')):
+        if isinstance(strategy, kind):
+            return name
+    return 'default (one device)'
 
 
 def _save_flags(train_dir, resolved):

@@ -304,8 +304,6 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
                 'the inputs.' % (total, step, manager.latest_checkpoint
                                  or 'none (nothing saved yet)'))
         history.append(total)
-        if tic is None:  # the first step traces: time from the second on
-            tic, tic_step = time.time(), step
         if values[-1] > 0:
             summarize.set_term_names(step_fn.term_names)
             summarize(batch, step, values[:-2])
@@ -313,6 +311,8 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
         if values[-2] > 0:
             path = manager.save(checkpoint_number=step)
             saved_step, last_save = step, time.time()
+        if tic is None:  # the first step traces: time from the second on
+            tic, tic_step = time.time(), step
         if log_every_n_steps and step % log_every_n_steps == 0:
             rate = _log_progress(step, number_of_steps, total, tic, tic_step,
                                  _global_batch(batch, strategy))

@@ -1,0 +1,369 @@
+"""train_image_classifier.py end to end: the default run, bad input, clones,
+workers from TF_CONFIG, resume after SIGKILL, fine-tuning Inception-v3 from a
+TF-Slim checkpoint. Process-level behaviour runs the driver as a subprocess;
+the rest calls `run(argv)` in this process, which is faster."""
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import train_image_classifier
+from datasets import dataset_utils
+from datasets import digits
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRAIN = os.path.join(ROOT, 'train_image_classifier.py')
+EVAL = os.path.join(ROOT, 'eval_image_classifier.py')
+
+
+@pytest.fixture(scope='module')
+def digits_dir(tmp_path_factory):
+    return digits.build(str(tmp_path_factory.mktemp('digits')))
+
+
+def env_for(digits_dir, **extra):
+    env = dict(os.environ, SLIM_DIGITS_DIR=digits_dir, PYTHONPATH=ROOT,
+               TF_CPP_MIN_LOG_LEVEL='2')
+    env.pop('TF_CONFIG', None)
+    env.update(extra)
+    return env
+
+
+def train_in_process(*args):
+    return train_image_classifier.run(['train_image_classifier.py'] +
+                                      list(args))
+
+
+def error_lines(text):
+    return [l for l in text.splitlines() if 'error:' in l]
+
+
+def test_default_run_then_eval_reach_high_accuracy(tmp_path, digits_dir):
+    train_dir = str(tmp_path / 'train')
+    env = env_for(digits_dir)
+    start = time.time()
+    train = subprocess.run(
+        [sys.executable, TRAIN, '--train_dir=' + train_dir,
+         '--max_number_of_steps=200', '--log_every_n_steps=50'],
+        cwd=str(tmp_path), env=env, capture_output=True, text=True,
+        timeout=400)
+    assert train.returncode == 0, train.stderr[-3000:]
+    train_secs = time.time() - start
+    progress = [l for l in train.stderr.splitlines() if 'images/s' in l]
+    assert progress and re.search(r'step 200/200: loss [\d.]+, \d+ images/s, '
+                                  r'0:00:00 left', progress[-1]), progress
+    saved = json.load(open(os.path.join(train_dir, 'flags.json')))
+    assert saved['flags']['model_name'] == 'lenet'
+    assert saved['flags']['dataset_name'] == 'digits'
+    assert saved['resolved']['max_number_of_steps'] == 200
+    evaluated = subprocess.run(
+        [sys.executable, EVAL, '--checkpoint_path=' + train_dir,
+         '--eval_dir=' + str(tmp_path / 'eval')], cwd=str(tmp_path), env=env,
+        capture_output=True, text=True, timeout=300)
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    found = re.search(r'step 200\): Accuracy = ([\d.]+), Recall_5 = ([\d.]+)',
+                      evaluated.stdout)
+    assert found, evaluated.stdout
+    assert float(found.group(1)) >= 0.9 and float(found.group(2)) >= 0.99
+    print('default run, 200 steps: %.0fs, accuracy %s' % (train_secs,
+                                                          found.group(1)))
+
+
+def test_flag_defaults_are_tf_slims():
+    flags = train_image_classifier.FLAGS
+    expected = dict(train_dir='/tmp/tfmodel/', num_clones=1, batch_size=32,
+                    optimizer='rmsprop', learning_rate=0.01, weight_decay=4e-5,
+                    opt_epsilon=1.0, learning_rate_decay_type='exponential',
+                    num_epochs_per_decay=2.0, learning_rate_decay_factor=0.94,
+                    save_interval_secs=600, save_summaries_secs=600,
+                    log_every_n_steps=10, dataset_split_name='train',
+                    moving_average_decay=None, checkpoint_path=None,
+                    num_ps_tasks=0, sync_replicas=False, quantize_delay=-1)
+    for name, value in expected.items():
+        assert flags[name].default == value, name
+    # The documented differences: a runnable default without downloads.
+    assert flags['model_name'].default == 'lenet'
+    assert flags['dataset_name'].default == 'digits'
+    assert 'inception_v3' in flags['model_name'].help
+
+
+@pytest.mark.parametrize('args,pattern', [
+    (['--model_name=nope'], r"--model_name='nope' is not a known net; "
+                            r"allowed: .*lenet"),
+    (['--dataset_name=nope'], r"--dataset_name='nope' is not a known "
+                              r"dataset; allowed: .*digits"),
+    (['--preprocessing_name=nope'], r"--preprocessing_name='nope' is not a "
+                                    r"known preprocessing"),
+    (['--optimizer=nope'], r"--optimizer='nope' is not known; allowed: "
+                           r"adadelta, adagrad, adam, ftrl, momentum, rmsprop, "
+                           r"sgd"),
+    (['--learning_rate_decay_type=cosine'], r"--learning_rate_decay_type="
+                                            r"'cosine' is not known"),
+    (['--mixed_precision=fp8'], r"--mixed_precision='fp8' is not known"),
+    (['--dataset_name=flowers'], r'--dataset_dir is required for '
+                                 r"--dataset_name='flowers'"),
+    (['--dataset_name=flowers', '--dataset_dir=/no/such/dir'],
+     r"--dataset_dir='/no/such/dir' does not exist"),
+    (['--batch_size=0'], r'--batch_size=0: must be a positive number'),
+    (['--batch_size=-4'], r'--batch_size=-4: must be a positive number'),
+    (['--checkpoint_path=/no/such/ckpt'], r"--checkpoint_path='/no/such/ckpt' "
+                                          r'does not exist'),
+    (['--num_clones=2'], r'--num_clones=2 needs 2 GPUs, found 0; pass '
+                         r'--clone_on_cpu'),
+    (['--trainable_scopes=Nope'], r"--trainable_scopes='Nope' selects none"),
+    (['--quantize_delay=0'], r'--quantize_delay=0: quantized training'),
+    (['--no_such_flag=1'], r'no_such_flag'),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, digits_dir, capsys, args,
+                                          pattern):
+    train_dir = str(tmp_path / 'train')
+    if not any(a.startswith('--dataset_name') for a in args):
+        args = ['--dataset_dir=' + digits_dir] + args
+    code = train_in_process('--train_dir=' + train_dir, *args)
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = error_lines(err)
+    assert len(lines) == 1 and re.search(pattern, lines[0]), err
+    assert not tf.io.gfile.exists(os.path.join(train_dir, 'checkpoint'))
+
+
+def test_checkpoint_that_does_not_fit_the_net(tmp_path, digits_dir, capsys):
+    lenet_dir = str(tmp_path / 'lenet')
+    assert train_in_process('--train_dir=' + lenet_dir, '--dataset_dir=' +
+                            digits_dir, '--max_number_of_steps=1') == 0
+    capsys.readouterr()
+    train_dir = str(tmp_path / 'cifarnet')
+    code = train_in_process('--train_dir=' + train_dir, '--dataset_dir=' +
+                            digits_dir, '--model_name=cifarnet',
+                            '--checkpoint_path=' + lenet_dir)
+    lines = error_lines(capsys.readouterr().err)
+    assert code == 2 and len(lines) == 1, lines
+    assert re.search(r"--checkpoint_path='.*lenet' does not fit the net: \d+ "
+                     r'missing \(e\.g\. CifarNet/', lines[0]), lines
+    assert tf.train.latest_checkpoint(train_dir) is None
+
+
+def test_bad_input_exits_non_zero_as_a_process(tmp_path, digits_dir):
+    result = subprocess.run(
+        [sys.executable, TRAIN, '--optimizer=nope',
+         '--train_dir=' + str(tmp_path)], env=env_for(digits_dir),
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "train_image_classifier.py: error: --optimizer='nope' is not known; "
+        'allowed: adadelta, adagrad, adam, ftrl, momentum, rmsprop, sgd')
+    assert 'Traceback' not in result.stderr
+
+
+def test_two_clones_on_cpu_and_labels_offset(tmp_path, digits_dir):
+    train_dir = str(tmp_path / 'train')
+    assert train_in_process(
+        '--train_dir=' + train_dir, '--dataset_dir=' + digits_dir,
+        '--num_clones=2', '--clone_on_cpu', '--batch_size=8',
+        '--labels_offset=1', '--max_number_of_steps=3') == 0
+    resolved = json.load(open(os.path.join(train_dir, 'flags.json')))['resolved']
+    assert resolved['num_replicas'] == 2 and resolved['global_batch_size'] == 16
+    assert resolved['strategy'] == 'MirroredStrategy'
+    assert resolved['num_classes'] == 9
+    # 1500 examples / 16 per step * 2 epochs: the global batch counts.
+    assert resolved['decay_steps'] == 187
+    names = dict(tf.train.list_variables(tf.train.latest_checkpoint(train_dir)))
+    assert names['model/_vars/LeNet.Sfc4.Sweights/.ATTRIBUTES/VARIABLE_VALUE'
+                 ] == [1024, 9]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('localhost', 0))
+        return s.getsockname()[1]
+
+
+def test_two_workers_from_tf_config_train_one_checkpoint(tmp_path, digits_dir):
+    train_dir = str(tmp_path / 'train')
+    cluster = {'worker': ['localhost:%d' % free_port(),
+                          'localhost:%d' % free_port()]}
+    procs = []
+    for index in range(2):
+        config = json.dumps({'cluster': cluster,
+                             'task': {'type': 'worker', 'index': index}})
+        procs.append(subprocess.Popen(
+            [sys.executable, TRAIN, '--train_dir=' + train_dir,
+             '--max_number_of_steps=6', '--batch_size=8',
+             '--log_every_n_steps=1', '--save_interval_steps=3'],
+            env=env_for(digits_dir, TF_CONFIG=config), cwd=str(tmp_path),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [p.communicate(timeout=400) for p in procs]
+    for p, (_, err) in zip(procs, outputs):
+        assert p.returncode == 0, err[-3000:]
+    losses = [re.findall(r'step (\d+)/6: loss ([\d.]+)', err)
+              for _, err in outputs]
+    # Synchronous: the same steps, and the same (all-reduced) loss.
+    assert losses[0] == losses[1] and len(losses[0]) == 6, losses
+    assert tf.train.latest_checkpoint(train_dir).endswith('ckpt-6')
+    resolved = json.load(open(os.path.join(train_dir, 'flags.json')))['resolved']
+    assert resolved['strategy'] == 'MultiWorkerMirroredStrategy'
+    assert resolved['num_replicas'] == 2 and resolved['global_batch_size'] == 16
+    events = [f for f in os.listdir(train_dir) if f.startswith('events')]
+    assert len(events) == 1  # only the chief writes summaries
+
+
+def test_resume_after_sigkill(tmp_path, digits_dir):
+    train_dir = str(tmp_path / 'train')
+    args = [sys.executable, TRAIN, '--train_dir=' + train_dir,
+            '--save_interval_steps=5', '--log_every_n_steps=1',
+            '--optimizer=momentum', '--batch_size=8']
+    proc = subprocess.Popen(args + ['--max_number_of_steps=100000'],
+                            env=env_for(digits_dir), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        latest = tf.train.latest_checkpoint(train_dir)
+        if latest and int(latest.rsplit('-', 1)[1]) >= 10:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    latest = tf.train.latest_checkpoint(train_dir)
+    assert latest, 'no checkpoint before the deadline'
+    saved = int(latest.rsplit('-', 1)[1])
+    reader = tf.train.load_checkpoint(latest)  # loads: never half written
+    slots = [k for k in reader.get_variable_to_shape_map()
+             if k.startswith('optimizer/_variables/')]
+    assert slots and all(np.isfinite(reader.get_tensor(k)).all() for k in slots)
+    result = subprocess.run(args + ['--max_number_of_steps=%d' % (saved + 2)],
+                            env=env_for(digits_dir), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r'Resuming from .*ckpt-%d at step %d' % (saved, saved),
+                     result.stderr), result.stderr[-3000:]
+    steps = [int(s) for s in re.findall(r'step (\d+)/', result.stderr)]
+    assert steps == [saved + 1, saved + 2]
+    final = tf.train.load_checkpoint(tf.train.latest_checkpoint(train_dir))
+    assert final.get_tensor('global_step/.ATTRIBUTES/VARIABLE_VALUE') == saved + 2
+    # The step counter is the optimizer's own, so counting on from the saved
+    # step shows its state came back; test_learning checks that resumed
+    # momentum gives exactly the weights of an uninterrupted run.
+
+
+def write_image_dataset(directory, num_classes=3, per_class=4, size=120):
+    """Tiny JPEG dataset in TF-Slim shards: each class a colour."""
+    os.makedirs(directory, exist_ok=True)
+    rng = np.random.RandomState(0)
+    path = dataset_utils.shard_filename(directory, 'tiny', 'train', 0, 1)
+    with tf.io.TFRecordWriter(path) as writer:
+        for label in range(num_classes):
+            for _ in range(per_class):
+                pixels = rng.randint(0, 60, (size, size, 3)).astype(np.uint8)
+                pixels[..., label] += 180
+                buffer = io.BytesIO()
+                Image.fromarray(pixels).save(buffer, format='JPEG')
+                writer.write(dataset_utils.image_to_tfexample(
+                    buffer.getvalue(), b'jpg', size, size, label
+                ).SerializeToString())
+    dataset_utils.write_label_file({i: 'c%d' % i for i in range(num_classes)},
+                                   directory)
+    return directory
+
+
+def write_tf_slim_inception_v3(path, num_classes, image_size):
+    """An Inception-v3 checkpoint written by TF-Slim itself, in graph mode."""
+    import tf_slim
+    from tf_slim.nets import inception_v3
+    with tf.Graph().as_default():
+        tf.compat.v1.set_random_seed(0)
+        images = tf.compat.v1.placeholder(tf.float32,
+                                          [None, image_size, image_size, 3])
+        with tf_slim.arg_scope(inception_v3.inception_v3_arg_scope()):
+            inception_v3.inception_v3(images, num_classes=num_classes,
+                                      is_training=False)
+        variables = tf.compat.v1.global_variables()
+        # Non-trivial statistics, so that restoring them is visible. (Ops are
+        # all made before the session: adding ops later re-optimizes the
+        # graph at each run, which is slow.)
+        randomize = tf.group(*[
+            v.assign(tf.random.uniform(v.shape, 0.0, 0.1))
+            for v in variables if 'moving_mean' in v.name])
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            sess.run(randomize)
+            values = dict(zip([v.op.name for v in variables],
+                              sess.run(variables)))
+            tf.compat.v1.train.Saver().save(sess, path)
+    return values
+
+
+def test_fine_tune_inception_v3_from_a_tf_slim_checkpoint(tmp_path, caplog):
+    from nets import nets_factory
+    from slim import training_utils
+    # 107 is about the smallest size TF-Slim's 5x5 auxiliary pool accepts.
+    size, classes = 107, 3
+    ckpt = str(tmp_path / 'zoo' / 'inception_v3.ckpt')
+    zoo = write_tf_slim_inception_v3(ckpt, 1001, size)
+    exclude = ['InceptionV3/Logits', 'InceptionV3/AuxLogits']
+
+    # Restored variables start equal to the checkpoint, excluded ones fresh.
+    model = nets_factory.get_network_fn('inception_v3', classes,
+                                        is_training=True)
+    model.build(tf.TensorSpec([None, size, size, 3]))
+    training_utils.make_init_fn(ckpt, exclude)(model)
+    restored = 0
+    for var in model.variables:
+        name = var.name[:-2]
+        if any(name.startswith(s) for s in exclude):
+            # Fresh: another shape (the logits), or other random values.
+            assert name in zoo
+            if name.endswith('weights'):
+                assert zoo[name].shape != var.shape or not np.allclose(
+                    zoo[name], var.numpy()), name
+        else:
+            np.testing.assert_array_equal(var.numpy(), zoo[name], err_msg=name)
+            restored += 1
+    assert restored > 300
+
+    data_dir = write_image_dataset(str(tmp_path / 'data'), classes)
+    train_dir = str(tmp_path / 'train')
+    caplog.set_level('INFO')
+    code = train_in_process(
+        '--train_dir=' + train_dir, '--dataset_name=custom',
+        '--dataset_dir=' + data_dir, '--model_name=inception_v3',
+        '--train_image_size=%d' % size, '--batch_size=6',
+        '--checkpoint_path=' + ckpt,
+        '--checkpoint_exclude_scopes=' + ','.join(exclude),
+        '--trainable_scopes=' + ','.join(exclude),
+        # Deterministic preprocessing and Adam keep the loss curve readable
+        # over a few steps on random (untrained) features.
+        '--preprocessing_name=lenet', '--optimizer=adam',
+        '--learning_rate=0.001', '--opt_epsilon=1e-3',
+        '--learning_rate_decay_type=fixed', '--max_number_of_steps=30',
+        '--log_every_n_steps=1', '--weight_decay=0')
+    assert code == 0
+    losses = [float(x) for x in re.findall(r'step \d+/30: loss ([\d.]+)',
+                                           caplog.text)]
+    assert len(losses) == 30 and np.mean(losses[-5:]) < 0.8 * np.mean(
+        losses[:5]), \
+        losses
+    final = tf.train.load_checkpoint(tf.train.latest_checkpoint(train_dir))
+    unchanged = 0
+    for name, value in zoo.items():
+        key = 'model/_vars/%s/.ATTRIBUTES/VARIABLE_VALUE' % name.replace(
+            '/', '.S')
+        if any(name.startswith(s) for s in exclude) or 'moving_' in name or \
+                name == 'global_step':
+            continue
+        np.testing.assert_array_equal(final.get_tensor(key), value,
+                                      err_msg=name)
+        unchanged += 1
+    assert unchanged > 150
+    # Nothing but model variables came from the zoo file: the optimizer and
+    # step start fresh.
+    assert final.get_tensor('global_step/.ATTRIBUTES/VARIABLE_VALUE') == 30
