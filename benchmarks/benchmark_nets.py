@@ -74,10 +74,11 @@ def main(argv=None):
     for case in cases:
       rates[case[:3]].append(_images_per_second(case[3], args))
     print('  round {}: {}'.format(round_ + 1, ', '.join(
-        '{} {} {} {:.2f}'.format(*key, r[-1]) for key, r in rates.items())),
+        '{} {} {} {:.2f}'.format(*key, r[-1][0]) for key, r in rates.items())),
           flush=True)
-  _print_table({key: float(np.median(r)) for key, r in rates.items()},
+  _print_table({key: np.median(r, axis=0) for key, r in rates.items()},
                args.compare)
+  print('load average at the end: {:.2f}'.format(os.getloadavg()[0]))
 
 
 def ours(images, labels, dtype, args):
@@ -203,15 +204,23 @@ def _cross_entropy(onehot, logits):
 
 def _images_per_second(step, args):
   """Times up to args.steps calls of `step` (each blocks until done), stopping
-  early after args.max_seconds, and returns images/s."""
-  start = time.perf_counter()
+  early after args.max_seconds.
+
+  Returns:
+    (images per wall-clock second, images per CPU second of this process).
+    The second is what the step costs, whoever else shares the cores; on an
+    idle machine it is about the first divided by the number of cores.
+  """
+  start, start_cpu = time.perf_counter(), time.process_time()
   steps = 0
   while steps < args.steps:
     step()
     steps += 1
     if time.perf_counter() - start > args.max_seconds:
       break
-  return args.batch_size * steps / (time.perf_counter() - start)
+  images = args.batch_size * steps
+  return (images / (time.perf_counter() - start),
+          images / (time.process_time() - start_cpu))
 
 
 def _import_tf_slim():
@@ -231,18 +240,22 @@ def _num_threads():
 
 
 def _print_table(rates, compare):
+  """Prints the median rates of every case, with ratios to the first row."""
   rows = list(dict.fromkeys(key[:2] for key in rates))  # in case order
   base = rows[0]
-  base_name = 'TF-Slim f32' if compare else ' '.join(base)
+  vs = 'x ' + ('TF-Slim f32' if compare else ' '.join(base))
   print()
-  print('| implementation | dtype | train img/s | vs {0} | inference img/s '
-        '| vs {0} |'.format(base_name))
-  print('|---|---|---:|---:|---:|---:|')
+  print('| implementation | dtype | train img/s | {0} | inference img/s | {0} '
+        '| train img/CPU-s | {0} | inference img/CPU-s | {0} |'.format(vs))
+  print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for row in rows:
-    train, infer = rates[row + ('train',)], rates[row + ('inference',)]
-    print('| {} | {} | {:.2f} | {:.2f}x | {:.2f} | {:.2f}x |'.format(
-        row[0], row[1], train, train / rates[base + ('train',)], infer,
-        infer / rates[base + ('inference',)]))
+    cells = []
+    for which in (0, 1):  # wall clock, then CPU time
+      for mode in ('train', 'inference'):
+        rate = rates[row + (mode,)][which]
+        cells += ['{:.2f}'.format(rate), '{:.2f}x'.format(
+            rate / rates[base + (mode,)][which])]
+    print('| {} | {} | {} |'.format(row[0], row[1], ' | '.join(cells)))
 
 
 def _parse_args(argv):
