@@ -9,17 +9,22 @@ A record whose image cannot be decoded stops the pipeline with an error that nam
 its shard and says how to skip such records; `read(skip_corrupt_images=True)` skips
 them instead and counts them in `num_skipped_images`.
 """
+import io
 import os
 import threading
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
+from PIL import Image
 
 from datasets import dataset_utils
 
 _AUTOTUNE = tf.data.AUTOTUNE
 _MAX_SHUFFLE_BUFFER = 2048
+# Records decoded per sub-dataset: large enough to amortise making the sub-dataset,
+# small enough that a few chunks in flight keep every core busy.
+_CHUNK = 32
 
 
 class DatasetSplit:
@@ -35,10 +40,14 @@ class DatasetSplit:
       num_classes: the number of classes.
       labels_to_names: `{id: class_name}`, or None when no labels file exists.
       items_to_descriptions: `{item: description}` as in TF-Slim.
+      cache_decoded: whether `read()` keeps the decoded images in memory by
+        default (for small datasets such as digits, where decoding would cost
+        more CPU than training).
     """
 
     def __init__(self, name, split_name, dataset_dir, file_patterns, num_samples,
-                 num_classes, labels_to_names=None, items_to_descriptions=None):
+                 num_classes, labels_to_names=None, items_to_descriptions=None,
+                 cache_decoded=False):
         """Finds the shards; see `find_shards` for the errors it raises."""
         self.name = name
         self.split_name = split_name
@@ -49,6 +58,7 @@ class DatasetSplit:
         self.num_classes = num_classes
         self.labels_to_names = labels_to_names
         self.items_to_descriptions = dict(items_to_descriptions or {})
+        self.cache_decoded = cache_decoded
         self._skips = _SkipCounter()
 
     @property
@@ -57,7 +67,7 @@ class DatasetSplit:
         return self._skips.count
 
     def read(self, shuffle=False, num_readers=4, seed=None, skip_corrupt_images=False,
-             shuffle_buffer_size=None, input_context=None):
+             shuffle_buffer_size=None, input_context=None, cache=None):
         """Returns a `tf.data.Dataset` of `(image uint8 [H, W, 3], label int64)`.
 
         One pass over the split; call `.repeat()` on the result for more epochs.
@@ -74,6 +84,9 @@ class DatasetSplit:
             of `strategy.distribute_datasets_from_function`); each input pipeline
             then reads its own part of the shards (or of the records, when there
             are fewer shards than pipelines).
+          cache: keep the decoded images in memory after the first pass (and
+            shuffle those); None means `self.cache_decoded`. Only for data that
+            fits in memory. Corrupt images are then counted in the first pass only.
 
         Raises:
           ValueError: if `num_readers` or `shuffle_buffer_size` is not a positive int.
@@ -100,27 +113,38 @@ class DatasetSplit:
             num_parallel_calls=_AUTOTUNE, deterministic=deterministic)
         if num_pipelines > 1 and not shard_files:
             records = records.shard(num_pipelines, pipeline_id)
-        if shuffle:
-            buffer_size = shuffle_buffer_size or max(1, min(self.num_samples or 1,
-                                                            _MAX_SHUFFLE_BUFFER))
+        cache = self.cache_decoded if cache is None else cache
+        buffer_size = shuffle_buffer_size or max(1, min(self.num_samples or 1,
+                                                        _MAX_SHUFFLE_BUFFER))
+        if shuffle and not cache:
             # Shuffling encoded records, not decoded images, keeps the buffer small.
             records = records.shuffle(buffer_size, seed=seed)
-        decoded = records.interleave(
-            _decode_or_flag, cycle_length=_AUTOTUNE, block_length=1,
+        # Decoding chunks of records, each in its own small dataset, lets
+        # ignore_errors() drop a record that fails to decode while the enumeration
+        # shows which (see _decode_chunk); reading errors still propagate.
+        decoded = records.batch(_CHUNK).interleave(
+            _decode_chunk, cycle_length=_AUTOTUNE, block_length=1,
             num_parallel_calls=_AUTOTUNE, deterministic=deterministic)
         if skip_corrupt_images:
             decoded = decoded.filter(self._keep_and_count)
-            decoded = decoded.map(lambda image, label, ok, shard: (image, label))
         else:
-            decoded = decoded.map(_check_decoded)
+            decoded = decoded.map(_check_decoded).filter(
+                lambda image, label, missing, shard, last: tf.logical_not(last))
+        decoded = decoded.map(lambda image, label, missing, shard, last: (image, label))
+        if cache:
+            decoded = decoded.cache()
+            if shuffle:
+                decoded = decoded.shuffle(buffer_size, seed=seed)
         return decoded.prefetch(_AUTOTUNE)
 
-    def _keep_and_count(self, image, label, ok, shard):
+    def _keep_and_count(self, image, label, missing, shard, last):
         del image, label
-        def _skip():
-            count = tf.numpy_function(self._skips.add, [shard], tf.int64, stateful=True)
-            return count < 0  # always False; the dependency makes the count happen
-        return tf.cond(ok, lambda: tf.constant(True), _skip)
+        def _count():
+            count = tf.numpy_function(self._skips.add, [missing, shard], tf.int64,
+                                      stateful=True)
+            return count > 0  # always True; the dependency makes the count happen
+        counted = tf.cond(missing > 0, _count, lambda: tf.constant(True))
+        return tf.logical_and(counted, tf.logical_not(last))
 
     def __repr__(self):
         return ('DatasetSplit(name=%r, split_name=%r, num_samples=%d, num_classes=%d, '
@@ -129,7 +153,8 @@ class DatasetSplit:
 
 
 def make_split(name, split_name, dataset_dir, file_pattern, default_patterns,
-               splits_to_sizes, num_classes, items_to_descriptions, labels_to_names=None):
+               splits_to_sizes, num_classes, items_to_descriptions, labels_to_names=None,
+               cache_decoded=False):
     """Returns the `DatasetSplit` of a dataset with fixed split sizes.
 
     The shared body of every dataset module's `get_split`. `labels_to_names` is read
@@ -147,7 +172,7 @@ def make_split(name, split_name, dataset_dir, file_pattern, default_patterns,
         labels_to_names = dataset_utils.read_label_file(dataset_dir)
     return DatasetSplit(name, split_name, dataset_dir, patterns,
                         splits_to_sizes[split_name], num_classes, labels_to_names,
-                        items_to_descriptions)
+                        items_to_descriptions, cache_decoded)
 
 
 def find_shards(dataset_dir, file_patterns, name='dataset', split_name='split'):
@@ -201,31 +226,56 @@ def _parse_and_decode(record):
     return decode_image(features[dataset_utils.KEY_ENCODED]), features[dataset_utils.KEY_LABEL]
 
 
-def _decode_or_flag(record, shard):
-    # A decode error inside an ordinary map() would end the whole pipeline with a
-    # bare "Invalid JPEG data" message. Decoding each record in its own one-element
-    # dataset lets ignore_errors() turn a failure into a flag we can report well.
-    decoded = tf.data.Dataset.from_tensors(record).map(_parse_and_decode).ignore_errors()
-    decoded = decoded.map(lambda image, label: (image, label, tf.constant(True)))
-    failed = tf.data.Dataset.from_tensors(
-        (tf.zeros([0, 0, 3], tf.uint8), tf.constant(-1, tf.int64), tf.constant(False)))
-    both = decoded.concatenate(failed).take(1)
-    return both.map(lambda image, label, ok: (image, label, ok, shard))
+def _decode_chunk(records, shards):
+    """Yields `(image, label, missing, shard, last)` for a chunk of records.
+
+    The records are enumerated, decoded in parallel in order, and a decoding error
+    drops its record (ignore_errors); a gap in the enumeration then tells how many
+    records were dropped before each output (`missing`) and the shard of the first
+    of them. A valid sentinel record ends the chunk (`last`), so that failures at
+    its end show as well; it is filtered out afterwards.
+    """
+    count = tf.size(records, out_type=tf.int64)
+    items = tf.data.Dataset.from_tensor_slices(
+        tf.concat([records, [_SENTINEL_RECORD]], 0)).enumerate()
+    # Sequential within a chunk (the order is what tells a gap); the interleave
+    # over chunks is what runs in parallel.
+    decoded = items.map(
+        lambda index, record: (index,) + _parse_and_decode(record),
+        num_parallel_calls=_AUTOTUNE, deterministic=True).ignore_errors()
+
+    def step(expected, element):
+        index, image, label = element
+        shard = shards[tf.minimum(expected, tf.maximum(count - 1, 0))]
+        return index + 1, (image, label, index - expected, shard, tf.equal(index, count))
+
+    return decoded.scan(tf.constant(0, tf.int64), step)
 
 
-def _check_decoded(image, label, ok, shard):
+def _check_decoded(image, label, missing, shard, last):
     message = tf.strings.join([
         'Could not decode an image in shard ', shard,
         ' (the record is not a parsable example with JPEG/PNG data). To skip such '
         'images, call read(skip_corrupt_images=True); they are then counted in '
         'num_skipped_images.'])
-    with tf.control_dependencies([tf.debugging.Assert(ok, [message])]):
-        return tf.identity(image), label
+    with tf.control_dependencies([tf.debugging.Assert(tf.equal(missing, 0), [message])]):
+        return tf.identity(image), label, missing, shard, last
+
+
+def _sentinel_record():
+    # A valid 1x1 PNG example: it always decodes, so it marks the end of a chunk.
+    buffer = io.BytesIO()
+    Image.new('L', (1, 1)).save(buffer, format='PNG')
+    return dataset_utils.image_to_tfexample(buffer.getvalue(), b'png', 1, 1, 0)\
+        .SerializeToString()
 
 
 def _check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError('%s=%r: expected a positive integer.' % (name, value))
+
+
+_SENTINEL_RECORD = _sentinel_record()
 
 
 class _SkipCounter:
@@ -235,10 +285,11 @@ class _SkipCounter:
         self._lock = threading.Lock()
         self.count = 0
 
-    def add(self, shard):
+    def add(self, missing, shard):
         with self._lock:
-            self.count += 1
+            self.count += int(missing)
             count = self.count
-        logging.warning('Skipped an image that could not be decoded in shard %s '
-                        '(%d skipped so far).', shard.decode('utf-8', 'replace'), count)
+        logging.warning('Skipped %d image(s) that could not be decoded in shard %s '
+                        '(%d skipped so far).', missing, shard.decode('utf-8', 'replace'),
+                        count)
         return np.int64(count)

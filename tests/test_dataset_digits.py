@@ -85,6 +85,7 @@ def test_no_dataset_dir_uses_the_env_var_folder(tmp_path, monkeypatch):
     dataset = dataset_factory.get_dataset('digits', 'train', None)
     assert dataset.dataset_dir == str(cache) and digits.is_built(str(cache))
     assert len(dataset.data_sources) == 2
+    assert dataset.cache_decoded  # small: decoded once, then served from memory
 
 
 def test_default_dir_without_env_var(monkeypatch):

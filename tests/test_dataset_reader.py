@@ -150,3 +150,29 @@ def test_input_context_splits_the_data_between_pipelines(tmp_path, num_shards):
         num_input_pipelines=2, input_pipeline_id=i))) for i in range(2)]
     assert parts[0] and parts[1] and not set(parts[0]) & set(parts[1])
     assert sorted(parts[0] + parts[1]) == list(range(12))
+
+
+def test_corrupt_runs_across_chunk_boundaries_are_all_counted(tmp_path):
+    chunk = tfrecord_dataset._CHUNK
+    bad_positions = {0, chunk - 1, chunk, chunk + 1, 2 * chunk + 4}
+    records = [(b'broken' if i in bad_positions else
+                _encode(np.full((1, 1, 3), i % 256, np.uint8), 'PNG'), i % 3)
+               for i in range(2 * chunk + 5)]  # the last record is bad too
+    _write_shards(tmp_path, 'x', 'train', [records])
+    dataset = _split(tmp_path, len(records))
+    values = sorted(int(image[0, 0, 0]) for image, _ in
+                    dataset.read(skip_corrupt_images=True).as_numpy_iterator())
+    assert values == sorted(i % 256 for i in range(len(records)) if i not in bad_positions)
+    assert dataset.num_skipped_images == len(bad_positions)
+    with pytest.raises(tf.errors.InvalidArgumentError, match='Could not decode'):
+        list(dataset.read(shuffle=True, seed=0))
+
+
+def test_cache_keeps_decoded_images_and_reshuffles_each_epoch(tmp_path):
+    dataset = _numbered_shards(tmp_path)
+    two_epochs = _order(dataset.read(shuffle=True, seed=5, cache=True).repeat(2))
+    first, second = two_epochs[:30], two_epochs[30:]
+    assert sorted(first) == sorted(second) == list(range(30))
+    assert first != second and first != sorted(first)
+    assert _order(dataset.read(shuffle=True, seed=5, cache=True)) == first
+    assert sorted(_order(dataset.read(cache=True))) == list(range(30))
