@@ -130,14 +130,13 @@ def main():
             _check_fits(training_utils, evaluation, model, path)
         except ValueError as e:
             raise cli.FlagError('--' + str(e)) from None
-        _report(evaluation.evaluate_once(model, data, path, **kwargs), path)
+        _report(evaluation.evaluate_once(model, data, path, **kwargs))
         return
     logging.info('Following %s (every >= %ss, timeout %s)', path,
                  FLAGS.eval_interval_secs, FLAGS.eval_timeout)
-    for result in evaluation.evaluation_loop(
-            model, data, path, eval_interval_secs=FLAGS.eval_interval_secs,
-            timeout=FLAGS.eval_timeout, **kwargs):
-        _report(result, path)
+    evaluation.evaluation_loop(
+        model, data, path, eval_interval_secs=FLAGS.eval_interval_secs,
+        timeout=FLAGS.eval_timeout, on_result=_report, **kwargs)
 
 
 def _check_fits(training_utils, evaluation, model, path):
@@ -154,9 +153,9 @@ def _check_fits(training_utils, evaluation, model, path):
     training_utils.check_checkpoint_fits(var_list, path)
 
 
-def _report(result, path):
+def _report(result):
     print('%s (step %d): Accuracy = %.4f, Recall_5 = %.4f' % (
-        path, result['global_step'], result.get('Accuracy', float('nan')),
+        result['checkpoint_path'], result['global_step'], result.get('Accuracy', float('nan')),
         result.get('Recall_5', float('nan'))))
     sys.stdout.flush()
 

@@ -46,7 +46,8 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
       num_evals: evaluate at most this many batches.
 
     Returns:
-      `{name: float}`, plus 'global_step' (the checkpoint's step, or -1).
+      `{name: float}`, plus 'global_step' (the checkpoint's step, or -1)
+      and 'checkpoint_path' (the checkpoint read).
 
     Raises:
       ValueError: if there is no checkpoint or it does not fit the model.
@@ -98,18 +99,20 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
                 summaries.scalar('eval/' + name, value)
         writer.close()
     values['global_step'] = step
+    values['checkpoint_path'] = path
     return values
 
 
 def evaluation_loop(model, dataset, checkpoint_dir, eval_dir=None,
                     eval_interval_secs=60, timeout=None,
-                    max_number_of_evaluations=None, **kwargs):
+                    max_number_of_evaluations=None, on_result=None, **kwargs):
     """Evaluates each new checkpoint in `checkpoint_dir` as it appears.
 
     Waits at least `eval_interval_secs` between evaluations, and stops when
     no new checkpoint arrives within `timeout` seconds (None: never) or after
-    `max_number_of_evaluations`. Other keyword arguments go to
-    `evaluate_once`.
+    `max_number_of_evaluations`. `on_result(result)`, if given, is called
+    after each evaluation (to report it while the loop goes on). Other keyword
+    arguments go to `evaluate_once`.
 
     Returns:
       The list of `evaluate_once` results, in order.
@@ -121,6 +124,8 @@ def evaluation_loop(model, dataset, checkpoint_dir, eval_dir=None,
         try:
             results.append(evaluate_once(model, dataset, path, eval_dir,
                                          **kwargs))
+            if on_result is not None:
+                on_result(results[-1])
         except (ValueError, tf.errors.NotFoundError) as e:
             # max_to_keep may delete a checkpoint before it is read.
             logging.warning('Skipping %s: %s', path, str(e).splitlines()[0])
