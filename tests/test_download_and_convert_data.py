@@ -3,6 +3,7 @@
 Everything is local: archives are made here, "downloads" are file:// URLs or a
 local HTTP server that breaks off mid-transfer.
 """
+import filecmp
 import gzip
 import http.server
 import io
@@ -240,15 +241,20 @@ def test_mnist_from_a_folder_a_tar_and_file_urls(tmp_path):
                'tar': {'archive': str(archive)},
                'url': {'url': (tmp_path / 'files').as_uri() + '/'}}
     for name, kwargs in sources.items():
-        out = str(tmp_path / name)
-        result = convert_mnist.run(out, **kwargs)
+        result = convert_mnist.run(str(tmp_path / name), **kwargs)
         assert result.splits_to_sizes == {'train': 7, 'test': 3}
-        for split in ('train', 'test'):
-            dataset = dataset_factory.get_dataset('mnist', split, out)
-            got = sorted((int(l), im.tobytes()) for im, l in dataset.read().as_numpy_iterator())
-            assert got == expected[split]
-        assert dataset.labels_to_names[6] == 'size'  # TF-Slim's own spelling
-        assert not [n for n in os.listdir(out) if n.endswith('.gz') or n.startswith('.')]
+    out = str(tmp_path / 'folder')
+    for split in ('train', 'test'):
+        dataset = dataset_factory.get_dataset('mnist', split, out)
+        got = sorted((int(l), im.tobytes()) for im, l in dataset.read().as_numpy_iterator())
+        assert got == expected[split]
+    assert dataset.labels_to_names[6] == 'size'  # TF-Slim's own spelling
+    names = sorted(os.listdir(out))
+    assert not [n for n in names if n.endswith('.gz') or n.startswith('.')]
+    for other in ('tar', 'url'):  # the same files, whatever the source
+        _, mismatch, errors = filecmp.cmpfiles(out, str(tmp_path / other), names,
+                                               shallow=False)
+        assert not mismatch and not errors
 
 
 def test_mnist_bad_sources_are_refused(tmp_path):
