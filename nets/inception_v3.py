@@ -88,7 +88,8 @@ def inception_v3(inputs,
   With the default arguments this is the net of the paper, trained at
   299 x 299 (`inception_v3.default_image_size`). Smaller inputs shrink the
   kernels of the final pooling and of the auxiliary head to the feature map,
-  as TF-Slim does, so 1 x 1 logits come out of any input down to 75 x 75.
+  as TF-Slim does, so 1 x 1 logits come out of any input down to 107 x 107
+  (down to 75 x 75 with create_aux_logits=False).
 
   Args:
     inputs: a tensor of shape [batch_size, height, width, channels].
@@ -120,7 +121,8 @@ def inception_v3(inputs,
       and 'Predictions'.
 
   Raises:
-    ValueError: if depth_multiplier is not greater than zero.
+    ValueError: if depth_multiplier is not greater than zero, or the input
+      is too small for the auxiliary head.
   """
   depth = _depth_fn(depth_multiplier, min_depth)
   with slim.variable_scope(scope, 'InceptionV3', [inputs, num_classes],
@@ -392,6 +394,12 @@ def _block_8x8(net, depth, end_point, branch_1_3x1):
 
 def _aux_logits(mixed_6e, num_classes, depth, spatial_squeeze):
   """The auxiliary classifier on Mixed_6e, which regularises training."""
+  height, width = mixed_6e.shape[1:3]
+  if (height is not None and height < 5) or (width is not None and width < 5):
+    raise ValueError(
+        'inputs are too small for the auxiliary head: Mixed_6e is {}x{}, its '
+        '5x5 pool needs at least 5x5 (inputs of at least 107x107); pass '
+        'larger inputs or create_aux_logits=False.'.format(height, width))
   with slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d],
                       stride=1, padding='SAME'):
     with slim.variable_scope('AuxLogits'):

@@ -281,6 +281,18 @@ def test_depth_multiplier_not_positive_raises(entry, multiplier):
   assert repr(multiplier) in str(error.value)
 
 
+def test_input_too_small_for_the_aux_head():
+  import slim
+  model = slim.Model(_scoped_inception_v3, num_classes=3,
+                     depth_multiplier=0.1)
+  with pytest.raises(ValueError, match='create_aux_logits=False'):
+    model(tf.zeros([1, 106, 106, 3]))
+  model = slim.Model(_scoped_inception_v3, num_classes=3,
+                     depth_multiplier=0.1, create_aux_logits=False)
+  logits, _ = model(tf.zeros([1, 75, 75, 3]))
+  assert logits.shape == (1, 3)
+
+
 @pytest.mark.parametrize('num_classes', [0, None])
 def test_no_classes_returns_pooled_features(num_classes):
   import slim
