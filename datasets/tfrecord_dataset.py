@@ -238,8 +238,7 @@ def _decode_chunk(records, shards):
     count = tf.size(records, out_type=tf.int64)
     items = tf.data.Dataset.from_tensor_slices(
         tf.concat([records, [_SENTINEL_RECORD]], 0)).enumerate()
-    # Sequential within a chunk (the order is what tells a gap); the interleave
-    # over chunks is what runs in parallel.
+    # deterministic=True keeps the chunk's order, which is what tells a gap.
     decoded = items.map(
         lambda index, record: (index,) + _parse_and_decode(record),
         num_parallel_calls=_AUTOTUNE, deterministic=True).ignore_errors()

@@ -324,3 +324,35 @@ def test_script_refuses_bad_flags():
     assert no_dir.returncode != 0 and '--dataset_dir is required' in no_dir.stderr
     no_source = _script('--dataset_name=folder', '--dataset_dir=/tmp/x')
     assert no_source.returncode != 0 and 'needs --source_dir' in no_source.stderr
+
+
+def test_not_a_tar_archive_is_a_tar_error(tmp_path):
+    (tmp_path / 'fake.tgz').write_bytes(b'this is no archive')
+    with pytest.raises(tarfile.TarError):
+        download.extract_tar(str(tmp_path / 'fake.tgz'), str(tmp_path / 'target'))
+
+
+def test_flowers_archive_without_class_folders_is_refused(tmp_path):
+    archive = tmp_path / 'flower_photos.tgz'
+    with tarfile.open(archive, 'w:gz') as tar:
+        _add_bytes(tar, 'flower_photos/README', b'no classes here')
+    with pytest.raises(ValueError, match='no class sub-folders'):
+        convert_flowers.run(str(tmp_path / 'out'), archive=str(archive))
+
+
+@pytest.mark.parametrize('converter', [convert_cifar10, convert_mnist])
+def test_unsafe_archives_are_refused_by_every_converter(tmp_path, converter):
+    archive = tmp_path / 'bad.tar.gz'
+    with tarfile.open(archive, 'w:gz') as tar:
+        _add_bytes(tar, '../../outside.txt', b'x')
+    with pytest.raises(ValueError, match='outside'):
+        converter.run(str(tmp_path / 'out'), archive=str(archive))
+    assert not (tmp_path / 'outside.txt').exists()
+
+
+@pytest.mark.parametrize('converter', [convert_flowers, convert_cifar10, convert_mnist])
+def test_a_failed_download_leaves_the_folder_empty(tmp_path, converter):
+    out = tmp_path / 'out'
+    with pytest.raises(OSError):
+        converter.run(str(out), url=(tmp_path / 'missing' / 'x.tgz').as_uri())
+    assert not out.exists() or os.listdir(out) == []

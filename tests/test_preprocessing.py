@@ -200,3 +200,10 @@ def test_lenet_scales_as_tf_slim():
     padded = preprocessing_factory.get_preprocessing('lenet')(image, 32, 32).numpy()
     assert padded.shape == (32, 32, 3)
     np.testing.assert_allclose(padded[0, 0], -1.0)  # zero padding maps to -1
+
+
+def test_every_net_of_our_nets_factory_has_a_preprocessing():
+    from nets import nets_factory
+    missing = [name for name in nets_factory.list_networks()
+               if name not in preprocessing_factory.PREPROCESSING_MAP]
+    assert not missing
