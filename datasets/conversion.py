@@ -96,6 +96,9 @@ def write_split(serialized_examples, num_items, out_dir, name, split_name, num_s
     try:
         for index, serialized in enumerate(serialized_examples):
             shard = min(index // per_shard, num_shards - 1)
+            if index % per_shard == 0 and index:
+                logging.info('%s %s: %d of %d images converted.', name, split_name,
+                             index, num_items)
             if writers[shard] is None:
                 writers[shard] = tf.io.TFRecordWriter(dataset_utils.shard_filename(
                     out_dir, name, split_name, shard, num_shards))
