@@ -48,7 +48,8 @@ def error_lines(text):
     return [l for l in text.splitlines() if 'error:' in l]
 
 
-def test_default_run_then_eval_reach_high_accuracy(tmp_path, digits_dir):
+def test_default_run_then_eval_reach_high_accuracy(tmp_path, digits_dir,
+                                                   capsys):
     train_dir = str(tmp_path / 'train')
     env = env_for(digits_dir)
     start = time.time()
@@ -66,14 +67,15 @@ def test_default_run_then_eval_reach_high_accuracy(tmp_path, digits_dir):
     assert saved['flags']['model_name'] == 'lenet'
     assert saved['flags']['dataset_name'] == 'digits'
     assert saved['resolved']['max_number_of_steps'] == 200
-    evaluated = subprocess.run(
-        [sys.executable, EVAL, '--checkpoint_path=' + train_dir,
-         '--eval_dir=' + str(tmp_path / 'eval')], cwd=str(tmp_path), env=env,
-        capture_output=True, text=True, timeout=300)
-    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    import eval_image_classifier  # in process: faster than a second start
+    assert eval_image_classifier.run([
+        'eval_image_classifier.py', '--checkpoint_path=' + train_dir,
+        '--eval_dir=' + str(tmp_path / 'eval'), '--dataset_dir=' + digits_dir
+    ]) == 0
+    out = capsys.readouterr().out
     found = re.search(r'step 200\): Accuracy = ([\d.]+), Recall_5 = ([\d.]+)',
-                      evaluated.stdout)
-    assert found, evaluated.stdout
+                      out)
+    assert found, out
     assert float(found.group(1)) >= 0.9 and float(found.group(2)) >= 0.99
     print('default run, 200 steps: %.0fs, accuracy %s' % (train_secs,
                                                           found.group(1)))
@@ -198,18 +200,18 @@ def test_two_workers_from_tf_config_train_one_checkpoint(tmp_path, digits_dir):
                              'task': {'type': 'worker', 'index': index}})
         procs.append(subprocess.Popen(
             [sys.executable, TRAIN, '--train_dir=' + train_dir,
-             '--max_number_of_steps=6', '--batch_size=8',
-             '--log_every_n_steps=1', '--save_interval_steps=3'],
+             '--max_number_of_steps=4', '--batch_size=8',
+             '--log_every_n_steps=1', '--save_interval_steps=2'],
             env=env_for(digits_dir, TF_CONFIG=config), cwd=str(tmp_path),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outputs = [p.communicate(timeout=400) for p in procs]
     for p, (_, err) in zip(procs, outputs):
         assert p.returncode == 0, err[-3000:]
-    losses = [re.findall(r'step (\d+)/6: loss ([\d.]+)', err)
+    losses = [re.findall(r'step (\d+)/4: loss ([\d.]+)', err)
               for _, err in outputs]
     # Synchronous: the same steps, and the same (all-reduced) loss.
-    assert losses[0] == losses[1] and len(losses[0]) == 6, losses
-    assert tf.train.latest_checkpoint(train_dir).endswith('ckpt-6')
+    assert losses[0] == losses[1] and len(losses[0]) == 4, losses
+    assert tf.train.latest_checkpoint(train_dir).endswith('ckpt-4')
     resolved = json.load(open(os.path.join(train_dir, 'flags.json')))['resolved']
     assert resolved['strategy'] == 'MultiWorkerMirroredStrategy'
     assert resolved['num_replicas'] == 2 and resolved['global_batch_size'] == 16
@@ -217,18 +219,19 @@ def test_two_workers_from_tf_config_train_one_checkpoint(tmp_path, digits_dir):
     assert len(events) == 1  # only the chief writes summaries
 
 
-def test_resume_after_sigkill(tmp_path, digits_dir):
+def test_resume_after_sigkill(tmp_path, digits_dir, caplog):
     train_dir = str(tmp_path / 'train')
     args = [sys.executable, TRAIN, '--train_dir=' + train_dir,
-            '--save_interval_steps=5', '--log_every_n_steps=1',
-            '--optimizer=momentum', '--batch_size=8']
+            '--save_interval_steps=3', '--log_every_n_steps=1',
+            '--optimizer=momentum', '--batch_size=8',
+            '--dataset_dir=' + digits_dir]
     proc = subprocess.Popen(args + ['--max_number_of_steps=100000'],
                             env=env_for(digits_dir), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline:
         latest = tf.train.latest_checkpoint(train_dir)
-        if latest and int(latest.rsplit('-', 1)[1]) >= 10:
+        if latest and int(latest.rsplit('-', 1)[1]) >= 6:
             break
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
@@ -240,13 +243,13 @@ def test_resume_after_sigkill(tmp_path, digits_dir):
     slots = [k for k in reader.get_variable_to_shape_map()
              if k.startswith('optimizer/_variables/')]
     assert slots and all(np.isfinite(reader.get_tensor(k)).all() for k in slots)
-    result = subprocess.run(args + ['--max_number_of_steps=%d' % (saved + 2)],
-                            env=env_for(digits_dir), capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    # The restart needs no new process: the same code resumes in this one.
+    caplog.set_level('INFO')
+    assert train_in_process(*args[2:], '--max_number_of_steps=%d' % (
+        saved + 2)) == 0
     assert re.search(r'Resuming from .*ckpt-%d at step %d' % (saved, saved),
-                     result.stderr), result.stderr[-3000:]
-    steps = [int(s) for s in re.findall(r'step (\d+)/', result.stderr)]
+                     caplog.text), caplog.text[-3000:]
+    steps = [int(s) for s in re.findall(r'step (\d+)/', caplog.text)]
     assert steps == [saved + 1, saved + 2]
     final = tf.train.load_checkpoint(tf.train.latest_checkpoint(train_dir))
     assert final.get_tensor('global_step/.ATTRIBUTES/VARIABLE_VALUE') == saved + 2
@@ -303,32 +306,11 @@ def write_tf_slim_inception_v3(path, num_classes, image_size):
 
 
 def test_fine_tune_inception_v3_from_a_tf_slim_checkpoint(tmp_path, caplog):
-    from nets import nets_factory
-    from slim import training_utils
     # 107 is about the smallest size TF-Slim's 5x5 auxiliary pool accepts.
     size, classes = 107, 3
     ckpt = str(tmp_path / 'zoo' / 'inception_v3.ckpt')
     zoo = write_tf_slim_inception_v3(ckpt, 1001, size)
     exclude = ['InceptionV3/Logits', 'InceptionV3/AuxLogits']
-
-    # Restored variables start equal to the checkpoint, excluded ones fresh.
-    model = nets_factory.get_network_fn('inception_v3', classes,
-                                        is_training=True)
-    model.build(tf.TensorSpec([None, size, size, 3]))
-    training_utils.make_init_fn(ckpt, exclude)(model)
-    restored = 0
-    for var in model.variables:
-        name = var.name[:-2]
-        if any(name.startswith(s) for s in exclude):
-            # Fresh: another shape (the logits), or other random values.
-            assert name in zoo
-            if name.endswith('weights'):
-                assert zoo[name].shape != var.shape or not np.allclose(
-                    zoo[name], var.numpy()), name
-        else:
-            np.testing.assert_array_equal(var.numpy(), zoo[name], err_msg=name)
-            restored += 1
-    assert restored > 300
 
     data_dir = write_image_dataset(str(tmp_path / 'data'), classes)
     train_dir = str(tmp_path / 'train')
@@ -344,14 +326,13 @@ def test_fine_tune_inception_v3_from_a_tf_slim_checkpoint(tmp_path, caplog):
         # over a few steps on random (untrained) features.
         '--preprocessing_name=lenet', '--optimizer=adam',
         '--learning_rate=0.001', '--opt_epsilon=1e-3',
-        '--learning_rate_decay_type=fixed', '--max_number_of_steps=30',
+        '--learning_rate_decay_type=fixed', '--max_number_of_steps=20',
         '--log_every_n_steps=1', '--weight_decay=0')
     assert code == 0
-    losses = [float(x) for x in re.findall(r'step \d+/30: loss ([\d.]+)',
+    losses = [float(x) for x in re.findall(r'step \d+/20: loss ([\d.]+)',
                                            caplog.text)]
-    assert len(losses) == 30 and np.mean(losses[-5:]) < 0.8 * np.mean(
-        losses[:5]), \
-        losses
+    assert len(losses) == 20, losses
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5]), losses
     final = tf.train.load_checkpoint(tf.train.latest_checkpoint(train_dir))
     unchanged = 0
     for name, value in zoo.items():
@@ -364,6 +345,12 @@ def test_fine_tune_inception_v3_from_a_tf_slim_checkpoint(tmp_path, caplog):
                                       err_msg=name)
         unchanged += 1
     assert unchanged > 150
+    # Excluded ones started fresh: not the zoo's values (20 Adam steps of
+    # 0.001 move a weight by at most 0.02; independent draws differ by ~0.1).
+    aux = 'InceptionV3/AuxLogits/Conv2d_1b_1x1/weights'
+    fresh = final.get_tensor('model/_vars/%s/.ATTRIBUTES/VARIABLE_VALUE'
+                             % aux.replace('/', '.S'))
+    assert np.abs(fresh - zoo[aux]).mean() > 0.05
     # Nothing but model variables came from the zoo file: the optimizer and
     # step start fresh.
-    assert final.get_tensor('global_step/.ATTRIBUTES/VARIABLE_VALUE') == 30
+    assert final.get_tensor('global_step/.ATTRIBUTES/VARIABLE_VALUE') == 20
