@@ -38,7 +38,7 @@ _float = functools.partial(flags.DEFINE_float, flag_values=FLAGS)
 _bool = functools.partial(flags.DEFINE_bool, flag_values=FLAGS)
 
 # Steps of a run on the embedded digits dataset without --max_number_of_steps.
-DIGITS_DEFAULT_STEPS = 300
+DIGITS_DEFAULT_STEPS = 500
 MIXED_PRECISION = ('none', 'bfloat16', 'float16')
 
 _string('master', '', 'TF1 only: the TensorFlow master. Ignored (with a '
