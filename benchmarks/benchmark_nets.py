@@ -94,7 +94,7 @@ def ours(images, labels, dtype, args):
   accumulators = [tf.Variable(tf.zeros_like(v), trainable=False)
                   for v in variables]
 
-  @tf.function
+  @tf.function(autograph=False)  # the nets use Python control flow only
   def train_step(x, onehot):
     with tf.GradientTape() as tape:
       logits, end_points = model(x)
@@ -111,7 +111,7 @@ def ours(images, labels, dtype, args):
           momentum=MOMENTUM, use_locking=False)
     return loss
 
-  @tf.function
+  @tf.function(autograph=False)  # the nets use Python control flow only
   def infer_step(x):
     return model(x, is_training=False)[0]
 
@@ -178,7 +178,7 @@ def keras_inception_v3(images, labels, dtype, args):
   x = tf.constant(images)
   onehot = tf.one_hot(labels, args.num_classes)
 
-  @tf.function
+  @tf.function(autograph=False)  # the nets use Python control flow only
   def train_step(x, onehot):
     with tf.GradientTape() as tape:
       logits = model(x, training=True)
@@ -187,7 +187,7 @@ def keras_inception_v3(images, labels, dtype, args):
     optimizer.apply_gradients(zip(grads, model.trainable_variables))
     return loss
 
-  @tf.function
+  @tf.function(autograph=False)  # the nets use Python control flow only
   def infer_step(x):
     return model(x, training=False)
 
