@@ -161,20 +161,16 @@ def test_a_failing_conversion_leaves_the_folder_as_it_was(tmp_path, monkeypatch)
 
 @pytest.mark.parametrize('kwargs,match', [
     ({'validation_fraction': 1.0}, r'validation_fraction=1\.0'),
-    ({'num_validation': 100}, r'num_validation=100.*\[0, 6\)'),
+    ({'num_validation': 100}, r'num_validation=100.*\[0, 8\)'),
     ({'num_shards': 0}, 'num_shards=0'),
     ({'num_workers': -1}, 'num_workers=-1'),
 ])
 def test_bad_arguments_are_refused(tmp_path, kwargs, match):
     source = str(tmp_path / 'src')
-    _make_source(source, per_class=1)
-    (tmp_path / 'src' / 'eel' / 'y.bmp').unlink()
-    (tmp_path / 'src' / 'dog' / 'x.jpg').unlink()
-    (tmp_path / 'src' / 'cat' / '1.png').write_bytes((tmp_path / 'src' / 'cat' / '0.png').read_bytes())
-    (tmp_path / 'src' / 'dog' / '1.png').write_bytes((tmp_path / 'src' / 'dog' / '0.png').read_bytes())
-    (tmp_path / 'src' / 'eel' / '1.png').write_bytes((tmp_path / 'src' / 'eel' / '0.png').read_bytes())
+    _make_source(source, per_class=2)  # 6 PNGs, a JPEG and a BMP
     with pytest.raises(ValueError, match=match):
         convert_folder.convert_folder(source, str(tmp_path / 'out'), **kwargs)
+    assert not (tmp_path / 'out').exists()
 
 
 def test_source_errors(tmp_path):
