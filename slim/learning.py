@@ -163,9 +163,9 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
     summary_kwargs = dict(call_kwargs)
     if 'is_training' in summary_kwargs:
         summary_kwargs['is_training'] = False
-    summarize = _Summaries(model, strategy, optimizer, writer, summary_kwargs,
-                           compute_dtype, num_summary_images,
-                           summarize_histograms)
+    summarize = summaries.TrainSummaries(
+        model, strategy, optimizer, writer, summary_kwargs, compute_dtype,
+        num_summary_images, summarize_histograms)
     try:
         return _loop(strategy, dist_dataset, optimizer, manager, step_fn,
                      summarize, number_of_steps, save_interval_secs,
@@ -305,8 +305,7 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
                                  or 'none (nothing saved yet)'))
         history.append(total)
         if values[-1] > 0:
-            summarize.set_term_names(step_fn.term_names)
-            summarize(batch, step, values[:-2])
+            summarize(batch, step, values[:-2], step_fn.term_names)
             last_summary, want_summary = time.time(), False
         if values[-2] > 0:
             path = manager.save(checkpoint_number=step)
@@ -316,8 +315,11 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
         if log_every_n_steps and step % log_every_n_steps == 0:
             rate = _log_progress(step, number_of_steps, total, tic, tic_step,
                                  _global_batch(batch, strategy))
-    if step != saved_step or path is None:
+    # Decided from the shared train_dir, so that all workers agree (saving
+    # is collective).
+    if step != saved_step or tf.train.latest_checkpoint(train_dir) is None:
         path = manager.save(checkpoint_number=step)
+    path = tf.train.latest_checkpoint(train_dir) or path
     if tic is not None and step > tic_step:
         rate = (step - tic_step) * _global_batch(batch, strategy) / max(
             time.time() - tic, 1e-9)
@@ -347,62 +349,6 @@ def _global_batch(batch, strategy):
     per_worker = sum(int(tf.shape(x)[0]) for x in local)
     workers = max(1, strategy.num_replicas_in_sync // max(1, len(local)))
     return per_worker * workers
-
-
-class _Summaries:
-    """Writes the loss terms, learning rate, images and histograms."""
-
-    def __init__(self, model, strategy, optimizer, writer, call_kwargs,
-                 compute_dtype, num_images, histograms):
-        self._model, self._strategy, self._optimizer = model, strategy, optimizer
-        self._writer, self._num_images = writer, num_images
-        self._histograms = histograms
-        self._term_names = None
-
-        def replica_forward(images):
-            if compute_dtype is not None and images.dtype.is_floating:
-                images = tf.cast(images, compute_dtype)
-            outputs = model(images, **call_kwargs)
-            end_points = (outputs[1] if isinstance(outputs, (tuple, list)) and
-                          len(outputs) > 1 and isinstance(outputs[1], dict)
-                          else {})
-            return {k: tf.cast(v, tf.float32) for k, v in end_points.items()
-                    if isinstance(v, tf.Tensor)}
-
-        @tf.function(reduce_retracing=True)
-        def forward(images):
-            return strategy.run(replica_forward, args=(images,))
-        self._forward = forward
-
-    def set_term_names(self, names):
-        self._term_names = names
-
-    def __call__(self, batch, step, values):
-        images = self._strategy.experimental_local_results(batch[0])[0]
-        names = ['total_loss'] + ['losses/' + n for n in self._term_names or
-                                  ['term_%d' % i for i in range(len(values) - 1)]]
-        end_points = self._forward(batch[0]) if self._histograms else {}
-        with self._writer.as_default(step=step):
-            for name, value in zip(names, values):
-                summaries.scalar(name, float(value))
-            summaries.scalar('learning_rate',
-                              float(tf.convert_to_tensor(
-                                  self._optimizer.learning_rate)))
-            if self._num_images and images.shape.rank == 4:
-                shown = tf.cast(images[:self._num_images], tf.float32)
-                low = tf.reduce_min(shown, axis=[1, 2, 3], keepdims=True)
-                high = tf.reduce_max(shown, axis=[1, 2, 3], keepdims=True)
-                summaries.image('images', tf.math.divide_no_nan(
-                    shown - low, high - low), max_outputs=self._num_images)
-            if self._histograms:
-                for var in self._model.variables:
-                    summaries.histogram(var.name.split(':')[0], var)
-                for name, value in end_points.items():
-                    value = self._strategy.experimental_local_results(value)[0]
-                    summaries.histogram('activations/' + name, value)
-                    summaries.scalar('sparsity/' + name,
-                                      tf.nn.zero_fraction(value))
-        self._writer.flush()
 
 
 def _resolve_variables(model, variables_to_train):

@@ -5,11 +5,12 @@ package, which TensorFlow 2.21 no longer installs. These three write the same
 event records (tensor, plugin name and data class as TensorBoard's v2 ops) with
 `tf.summary.write`, which TensorFlow has, so TensorBoard shows them as usual.
 Use them inside `with writer.as_default(step=...)`, eagerly or traced.
+`TrainSummaries` is what `learning.train` writes with them.
 """
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-__all__ = ['scalar', 'image', 'histogram']
+__all__ = ['scalar', 'image', 'histogram', 'TrainSummaries']
 
 _DEFAULT_BUCKETS = 30
 
@@ -42,6 +43,65 @@ def histogram(name, values, step=None, buckets=_DEFAULT_BUCKETS):
     return tf.summary.write(
         name, _buckets(values, buckets), step=step,
         metadata=_metadata('histograms', summary_pb2.DATA_CLASS_TENSOR))
+
+
+class TrainSummaries:
+    """What `learning.train` writes at each summary step.
+
+    The loss terms and learning rate (scalars), the first input images, and
+    histograms of every variable and of the net's end points (with their
+    sparsity), from a forward pass on the step's batch with `call_kwargs`
+    (inference mode, so it changes no batch-norm statistics). Every worker
+    calls it at the same steps (its reads can be collective); `writer` is a
+    no-op writer on all but the chief.
+    """
+
+    def __init__(self, model, strategy, optimizer, writer, call_kwargs,
+                 compute_dtype, num_images, histograms):
+        self._model, self._strategy, self._optimizer = model, strategy, optimizer
+        self._writer, self._num_images = writer, num_images
+        self._histograms = histograms
+
+        def replica_forward(images):
+            if compute_dtype is not None and images.dtype.is_floating:
+                images = tf.cast(images, compute_dtype)
+            outputs = model(images, **call_kwargs)
+            end_points = (outputs[1] if isinstance(outputs, (tuple, list)) and
+                          len(outputs) > 1 and isinstance(outputs[1], dict)
+                          else {})
+            return {k: tf.cast(v, tf.float32) for k, v in end_points.items()
+                    if isinstance(v, tf.Tensor)}
+
+        @tf.function(reduce_retracing=True)
+        def forward(images):
+            return strategy.run(replica_forward, args=(images,))
+        self._forward = forward
+
+    def __call__(self, batch, step, values, term_names):
+        """Writes the summaries of `step`: `values` are the total loss and
+        the terms named `term_names`; `batch` is the step's input."""
+        images = self._strategy.experimental_local_results(batch[0])[0]
+        names = ['total_loss'] + ['losses/' + n for n in term_names]
+        end_points = self._forward(batch[0]) if self._histograms else {}
+        with self._writer.as_default(step=step):
+            for name, value in zip(names, values):
+                scalar(name, float(value))
+            rate = tf.convert_to_tensor(self._optimizer.learning_rate)
+            scalar('learning_rate', float(rate))
+            if self._num_images and images.shape.rank == 4:
+                shown = tf.cast(images[:self._num_images], tf.float32)
+                low = tf.reduce_min(shown, axis=[1, 2, 3], keepdims=True)
+                high = tf.reduce_max(shown, axis=[1, 2, 3], keepdims=True)
+                image('images', tf.math.divide_no_nan(
+                    shown - low, high - low), max_outputs=self._num_images)
+            if self._histograms:
+                for var in self._model.variables:
+                    histogram(var.name.split(':')[0], var)
+                for name, value in end_points.items():
+                    value = self._strategy.experimental_local_results(value)[0]
+                    histogram('activations/' + name, value)
+                    scalar('sparsity/' + name, tf.nn.zero_fraction(value))
+        self._writer.flush()
 
 
 def _metadata(plugin, data_class):
