@@ -143,11 +143,8 @@ def _check_fits(training_utils, evaluation, model, path):
     from slim import moving_averages, variables
     if FLAGS.moving_average_decay:
         # The shadows are what is read; check them under their names.
-        class _Named:
-            def __init__(self, var):
-                self.name = moving_averages.average_name(var)
-                self.shape = var.shape
-        var_list = [_Named(v) for v in variables.get_model_variables(model)]
+        var_list = {moving_averages.average_name(v): v
+                    for v in variables.get_model_variables(model)}
     else:
         var_list = variables.get_variables_to_restore(model)
     training_utils.check_checkpoint_fits(var_list, path)
@@ -162,7 +159,7 @@ def _report(result):
 
 def run(argv=None):
     """Runs the driver on `argv` (sys.argv by default); returns the exit code."""
-    return cli.run(main, FLAGS, argv)
+    return cli.run(main, FLAGS, argv, __doc__)
 
 
 if __name__ == '__main__':

@@ -349,7 +349,7 @@ _ARGV = []
 def run(argv=None):
     """Runs the driver on `argv` (sys.argv by default); returns the exit code."""
     _ARGV[:] = list(sys.argv if argv is None else argv)
-    return cli.run(main, FLAGS, _ARGV)
+    return cli.run(main, FLAGS, _ARGV, __doc__)
 
 
 if __name__ == '__main__':

@@ -23,12 +23,15 @@ class FlagError(ValueError):
     """Bad command-line input; its message is the one line shown."""
 
 
-def run(main, flag_values, argv=None):
-    """Parses `argv` into `flag_values`, runs `main()`, returns the exit code."""
+def run(main, flag_values, argv=None, doc=None):
+    """Parses `argv` into `flag_values`, runs `main()`, returns the exit code.
+
+    `--help` prints `doc` (the driver's docstring) and the flags.
+    """
     argv = list(sys.argv if argv is None else argv)
     prog = os.path.basename(argv[0]) if argv else 'driver'
     if any(a in _HELP for a in argv[1:]):
-        print(flag_values.get_help())
+        print((doc or '').strip() + '\n\nflags:\n' + flag_values.get_help())
         return 0
     flag_values.unparse_flags()
     try:

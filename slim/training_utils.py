@@ -206,6 +206,9 @@ def variables_to_restore(model, exclude_scopes=()):
 def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
     """Checks, without restoring, that a checkpoint has every variable.
 
+    `var_list` is a list of variables, looked up by their names, or a dict
+    `{checkpoint name: variable}` (as for `slim.assign_from_checkpoint`).
+
     Returns:
       The checkpoint prefix (a directory resolves to its latest checkpoint).
 
@@ -228,9 +231,10 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
             if '/' not in inner:
                 by_name.setdefault(inner.replace('.S', '/').replace('..', '.'),
                                    shape)
+    pairs = (list(var_list.items()) if isinstance(var_list, dict) else
+             [(_name(v), v) for v in var_list])
     missing, mismatched = [], []
-    for var in var_list:
-        name = _name(var)
+    for name, var in pairs:
         if name not in by_name:
             missing.append(name)
         elif list(by_name[name]) != var.shape.as_list():
