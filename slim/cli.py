@@ -80,9 +80,15 @@ def get_dataset(name, split_name, dataset_dir):
     try:
         return dataset_factory.get_dataset(name, split_name, dataset_dir or None)
     except (ValueError, FileNotFoundError) as e:
-        flag = 'dataset_split_name' if 'split' in str(e).split(':')[0] else \
-            'dataset_dir'
-        raise FlagError('--%s: %s' % (flag, str(e).splitlines()[0])) from None
+        # The factory's messages start with the argument at fault.
+        message = str(e).splitlines()[0]
+        if message.startswith('split_name='):
+            message = '--dataset_' + message
+        elif message.startswith('dataset_dir='):
+            message = '--' + message
+        else:
+            message = '--dataset_dir=%r: %s' % (dataset_dir, message)
+        raise FlagError(message) from None
 
 
 def get_network(name, num_classes, weight_decay=0.0, is_training=False):

@@ -118,6 +118,10 @@ def test_flag_defaults_are_tf_slims():
                                  r"--dataset_name='flowers'"),
     (['--dataset_name=flowers', '--dataset_dir=/no/such/dir'],
      r"--dataset_dir='/no/such/dir' does not exist"),
+    (['--dataset_split_name=nope'], r"--dataset_split_name='nope' is not a "
+                                    r'split of the digits dataset'),
+    (['--dataset_name=mnist', '--dataset_dir=.'], r"--dataset_dir='\.' has no "
+                                                  r'TFRecord shards'),
     (['--batch_size=0'], r'--batch_size=0: must be a positive number'),
     (['--batch_size=-4'], r'--batch_size=-4: must be a positive number'),
     (['--checkpoint_path=/no/such/ckpt'], r"--checkpoint_path='/no/such/ckpt' "
