@@ -152,7 +152,8 @@ def _check_fits(training_utils, evaluation, model, path):
 
 def _report(result):
     print('%s (step %d): Accuracy = %.4f, Recall_5 = %.4f' % (
-        result['checkpoint_path'], result['global_step'], result.get('Accuracy', float('nan')),
+        result['checkpoint_path'], result['global_step'],
+        result.get('Accuracy', float('nan')),
         result.get('Recall_5', float('nan'))))
     sys.stdout.flush()
 

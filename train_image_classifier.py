@@ -1,4 +1,4 @@
-"""Trains a net of the zoo on a dataset: flags -> factories -> slim.learning.train.
+"""Trains a net of the zoo on a dataset: flags -> factories -> slim.learning.
 
 With no flags it trains LeNet on the embedded digits dataset into
 /tmp/tfmodel/ in a minute or two on a laptop CPU:

@@ -255,8 +255,8 @@ def _make_step(model, strategy, optimizer, loss_fn, train_vars, call_kwargs,
         optimizer.apply_gradients(pairs)
         # One vector, one all-reduce: the losses and the chief's wishes
         # (save, summarize), so that all workers act at the same step.
-        return tf.stack([total] + [terms[k] for k in sorted(terms)] + [wants[0],
-                                                                       wants[1]])
+        return tf.stack([total] + [terms[k] for k in sorted(terms)] +
+                        [wants[0], wants[1]])
 
     @tf.function
     def step(batch, wants):

@@ -1,4 +1,4 @@
-"""TensorBoard summaries written with TensorFlow alone (no `tensorboard` package).
+"""TensorBoard summaries written with TensorFlow alone (no `tensorboard`).
 
 `tf.summary.scalar`, `image` and `histogram` live in the `tensorboard`
 package, which TensorFlow 2.21 no longer installs. These three write the same

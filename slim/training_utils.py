@@ -1,4 +1,4 @@
-"""What the drivers configure from flags: devices, strategy, optimizer, schedule, fine-tuning.
+"""What the drivers configure: devices, strategy, optimizer, schedule, fine-tuning.
 
 The TF2 counterparts of research/slim's `model_deploy.DeploymentConfig` and of
 `train_image_classifier.py`'s `_configure_*` helpers, as plain functions so a

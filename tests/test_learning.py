@@ -1,7 +1,6 @@
 """slim.learning.train and its helpers: steps, optimizers, schedules, devices,
 resume, NaN, moving averages, summaries; on a tiny net and an easy problem."""
 import glob
-import os
 
 import numpy as np
 import pytest
