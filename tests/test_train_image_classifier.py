@@ -161,6 +161,25 @@ def test_checkpoint_that_does_not_fit_the_net(tmp_path, digits_dir, capsys):
     assert tf.train.latest_checkpoint(train_dir) is None
 
 
+def test_fine_tune_from_one_of_our_checkpoints(tmp_path, digits_dir):
+    first = str(tmp_path / 'first')
+    assert train_in_process('--train_dir=' + first, '--dataset_dir=' +
+                            digits_dir, '--max_number_of_steps=2') == 0
+    second = str(tmp_path / 'second')
+    # Another head (9 classes): the logits are excluded, the rest restored.
+    assert train_in_process(
+        '--train_dir=' + second, '--dataset_dir=' + digits_dir,
+        '--checkpoint_path=' + first, '--checkpoint_exclude_scopes=LeNet/fc4',
+        '--labels_offset=1', '--trainable_scopes=LeNet/fc4',
+        '--max_number_of_steps=2') == 0
+    old = tf.train.load_checkpoint(tf.train.latest_checkpoint(first))
+    new = tf.train.load_checkpoint(tf.train.latest_checkpoint(second))
+    key = 'model/_vars/LeNet.Sconv1.Sweights/.ATTRIBUTES/VARIABLE_VALUE'
+    np.testing.assert_array_equal(new.get_tensor(key), old.get_tensor(key))
+    # Only model variables came over: the step counts from 0 again.
+    assert new.get_tensor('global_step/.ATTRIBUTES/VARIABLE_VALUE') == 2
+
+
 def test_bad_input_exits_non_zero_as_a_process(tmp_path, digits_dir):
     result = subprocess.run(
         [sys.executable, TRAIN, '--optimizer=nope',
