@@ -295,6 +295,11 @@ def _check_cluster(training_utils):
     if FLAGS.worker_replicas > 1 and FLAGS.worker_replicas != workers:
         raise cli.FlagError('--worker_replicas=%d but TF_CONFIG names %d tasks'
                             % (FLAGS.worker_replicas, workers))
+    if FLAGS.task != 0:
+        task = json.loads(os.environ.get('TF_CONFIG') or '{}').get('task', {})
+        if task.get('index', FLAGS.task) != FLAGS.task or workers == 1:
+            logging.warning('--task=%d is ignored: the task comes from '
+                            'TF_CONFIG (%s)', FLAGS.task, task or 'not set')
     if FLAGS.replicas_to_aggregate not in (1, workers * FLAGS.num_clones):
         logging.warning('--replicas_to_aggregate=%d is ignored: every step '
                         'aggregates the gradients of all replicas',
