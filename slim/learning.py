@@ -39,7 +39,7 @@ from slim import variables as _variables
 from slim.moving_averages import MovingAverages
 
 __all__ = ['train', 'classification_loss', 'TrainResult', 'is_chief',
-           'MovingAverages']
+           'check_resume', 'MovingAverages']
 
 TrainResult = collections.namedtuple(
     'TrainResult', ['global_step', 'total_loss', 'loss_history',
@@ -102,7 +102,8 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
 
     Raises:
       FloatingPointError: if a step's loss is NaN or infinite.
-      ValueError: if there is nothing to train or an argument is invalid.
+      ValueError: if there is nothing to train, an argument is invalid, or
+        `train_dir` holds a run that trained other variables.
     """
     strategy = strategy or tf.distribute.get_strategy()
     call_kwargs = dict(call_kwargs or {})
@@ -135,8 +136,12 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
                                    moving_average_decay)
                     if moving_average_decay else None)
 
+    check_resume(train_dir, train_vars)
+    with tf.init_scope():  # a plain (not distributed) record of the names
+        trained = tf.Variable(_names_record(train_vars), trainable=False)
     parts = {'model': model, 'optimizer': optimizer,
-             'global_step': optimizer.iterations}
+             'global_step': optimizer.iterations,
+             'variables_to_train': trained}
     if averages is not None:
         parts['ema'] = averages
     checkpoint = tf.train.Checkpoint(**parts)
@@ -204,6 +209,35 @@ def classification_loss(label_smoothing=0.0, aux_logits_weight=0.4):
             logits, labels, label_smoothing=label_smoothing)
         return losses
     return loss_fn
+
+
+def check_resume(train_dir, variables_to_train):
+    """Checks that a run in `train_dir` trained the same variables.
+
+    The optimizer keeps its slots in the order of the variables it trains,
+    so resuming with another set would give variables the slots of others.
+
+    Raises:
+      ValueError: if the latest checkpoint in `train_dir` records another
+        list of variables to train.
+    """
+    latest = tf.train.latest_checkpoint(train_dir)
+    if not latest:
+        return
+    reader = tf.train.load_checkpoint(latest)
+    key = 'variables_to_train/.ATTRIBUTES/VARIABLE_VALUE'
+    if not reader.has_tensor(key):
+        return
+    saved = reader.get_tensor(key)
+    saved = (saved.decode() if isinstance(saved, bytes) else str(saved)
+             ).split('\n')
+    now = _names_record(variables_to_train).split('\n')
+    if saved != now:
+        raise ValueError(
+            'trainable_scopes: %s was trained with %d variables to train (%s, '
+            '...), this run trains %d (%s, ...); resume with the same '
+            'variables to train (--trainable_scopes), or start a new '
+            'train_dir' % (latest, len(saved), saved[0], len(now), now[0]))
 
 
 def is_chief(strategy=None):
@@ -373,6 +407,10 @@ def _compute_dtype(name):
         raise ValueError('train: compute_dtype must be float32, bfloat16 or '
                          'float16, got %r' % (name,))
     return dtype
+
+
+def _names_record(variables):
+    return '\n'.join(v.name.split(':')[0] for v in variables)
 
 
 def _global_step(optimizer):

@@ -161,7 +161,8 @@ def test_checkpoint_that_does_not_fit_the_net(tmp_path, digits_dir, capsys):
     assert tf.train.latest_checkpoint(train_dir) is None
 
 
-def test_fine_tune_from_one_of_our_checkpoints(tmp_path, digits_dir):
+def test_fine_tune_from_one_of_our_checkpoints(tmp_path, digits_dir, caplog,
+                                               capsys):
     first = str(tmp_path / 'first')
     assert train_in_process('--train_dir=' + first, '--dataset_dir=' +
                             digits_dir, '--max_number_of_steps=2') == 0
@@ -178,6 +179,20 @@ def test_fine_tune_from_one_of_our_checkpoints(tmp_path, digits_dir):
     np.testing.assert_array_equal(new.get_tensor(key), old.get_tensor(key))
     # Only model variables came over: the step counts from 0 again.
     assert new.get_tensor('global_step/.ATTRIBUTES/VARIABLE_VALUE') == 2
+    # A restart resumes from train_dir, not from --checkpoint_path; with the
+    # same variables to train only (the optimizer's slots follow them).
+    caplog.set_level('INFO')
+    args = ['--train_dir=' + second, '--dataset_dir=' + digits_dir,
+            '--checkpoint_path=' + first, '--labels_offset=1',
+            '--checkpoint_exclude_scopes=LeNet/fc4', '--max_number_of_steps=3']
+    assert train_in_process(*args) == 2
+    assert re.search(r'error: --trainable_scopes: .*ckpt-2 was trained with 2 '
+                     r'variables to train \(LeNet/fc4/weights, \.\.\.\), this '
+                     r'run trains 8', capsys.readouterr().err)
+    assert train_in_process(*args, '--trainable_scopes=LeNet/fc4') == 0
+    assert 'Ignoring --checkpoint_path because a checkpoint already exists' \
+        in caplog.text
+    assert re.search(r'Resuming from .*ckpt-2 at step 2', caplog.text)
 
 
 def test_bad_input_exits_non_zero_as_a_process(tmp_path, digits_dir):
