@@ -185,7 +185,7 @@ def main():
                                   compute_dtype or tf.float32), **call_kwargs)
     try:
         variables_to_train = training_utils.variables_to_train(model, trainable)
-        learning.check_resume(FLAGS.train_dir, variables_to_train)
+        learning.check_resume(FLAGS.train_dir, variables_to_train, model)
     except ValueError as e:
         raise cli.FlagError('--' + str(e)) from None
     init_fn = _fine_tuning(training_utils, model, exclude)

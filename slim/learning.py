@@ -136,7 +136,7 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
                                    moving_average_decay)
                     if moving_average_decay else None)
 
-    check_resume(train_dir, train_vars)
+    check_resume(train_dir, train_vars, model)
     with tf.init_scope():  # a plain (not distributed) record of the names
         trained = tf.Variable(_names_record(train_vars), trainable=False)
     parts = {'model': model, 'optimizer': optimizer,
@@ -155,6 +155,10 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
         checkpoint.restore(latest).expect_partial()
         logging.info('Resuming from %s at step %d', latest,
                      _global_step(optimizer))
+        if averages is not None and not tf.train.load_checkpoint(
+                latest).has_tensor(_object_key('ema/_vars/',
+                                               next(iter(averages.averages)))):
+            averages.reset()  # the run had no averages: start them now
     else:
         if init_fn is not None:
             init_fn(model)
@@ -211,20 +215,31 @@ def classification_loss(label_smoothing=0.0, aux_logits_weight=0.4):
     return loss_fn
 
 
-def check_resume(train_dir, variables_to_train):
-    """Checks that a run in `train_dir` trained the same variables.
+def check_resume(train_dir, variables_to_train, model=None):
+    """Checks that the run in `train_dir` (if any) can be resumed by this one.
 
-    The optimizer keeps its slots in the order of the variables it trains,
-    so resuming with another set would give variables the slots of others.
+    It must be of the same net (the checkpoint has every model variable)
+    and have trained the same variables: the optimizer keeps its slots in
+    the order of the variables it trains, so resuming with another set would
+    give variables the slots of others.
 
     Raises:
-      ValueError: if the latest checkpoint in `train_dir` records another
-        list of variables to train.
+      ValueError: if the latest checkpoint in `train_dir` lacks variables of
+        `model`, or records another list of variables to train.
     """
     latest = tf.train.latest_checkpoint(train_dir)
     if not latest:
         return
     reader = tf.train.load_checkpoint(latest)
+    if model is not None:
+        missing = [v.name.split(':')[0] for v in model.variables
+                   if not reader.has_tensor(_object_key(
+                       'model/_vars/', v.name.split(':')[0]))]
+        if missing:
+            raise ValueError(
+                'train_dir=%r holds a checkpoint of another net: %d of the %d '
+                'variables are missing (e.g. %s); use a new train_dir'
+                % (train_dir, len(missing), len(model.variables), missing[0]))
     key = 'variables_to_train/.ATTRIBUTES/VARIABLE_VALUE'
     if not reader.has_tensor(key):
         return
@@ -407,6 +422,13 @@ def _compute_dtype(name):
         raise ValueError('train: compute_dtype must be float32, bfloat16 or '
                          'float16, got %r' % (name,))
     return dtype
+
+
+def _object_key(prefix, name):
+    """The checkpoint key of entry `name` of a `_vars` dict under `prefix`."""
+    # tf.train.Checkpoint escapes dict keys: '.' as '..', '/' as '.S'.
+    return '%s%s/.ATTRIBUTES/VARIABLE_VALUE' % (
+        prefix, name.replace('.', '..').replace('/', '.S'))
 
 
 def _names_record(variables):

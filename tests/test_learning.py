@@ -271,3 +271,24 @@ def test_bad_arguments(tmp_path):
         learning.train(model, easy_dataset(), tf.keras.optimizers.SGD,
                        str(tmp_path), number_of_steps=-1)
     assert not model.built  # rejected before any work
+
+
+def test_resume_checks_the_net_and_starts_new_averages(tmp_path):
+    run(tmp_path, steps=2)
+
+    def other_net(images, is_training=True):
+        with slim.variable_scope('Other'):
+            return slim.fully_connected(slim.flatten(images), NUM_CLASSES,
+                                        activation_fn=None, scope='logits')
+    with pytest.raises(ValueError, match=r'holds a checkpoint of another net: '
+                       r'2 of the 2 variables are missing \(e\.g\. Other/'):
+        run(tmp_path, steps=3, model=slim.Model(other_net))
+    model, result = run(tmp_path, steps=3, moving_average_decay=0.5)
+    reader = tf.train.load_checkpoint(result.checkpoint_path)
+    weights = model.get_variable('Tiny/logits/weights').numpy()
+    shadow = reader.get_tensor(
+        'ema/_vars/Tiny.Slogits.Sweights.SExponentialMovingAverage/'
+        '.ATTRIBUTES/VARIABLE_VALUE')
+    # Started from the weights at step 2 (not from zeros), one step behind.
+    assert np.abs(shadow - weights).max() < np.abs(weights).max() * 0.5
+    assert np.abs(shadow).max() > 0.5 * np.abs(weights).max()
