@@ -145,7 +145,11 @@ def _one_step(strategy, use_bn, initial=None):
 @pytest.mark.parametrize('use_bn', [False, True])
 def test_mirrored_strategy_step_equals_single_device(use_bn):
     single = tf.distribute.OneDeviceStrategy('/cpu:0')
-    mirrored = tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1'])
+    # Collective all-reduce keys clash between strategies made in one process
+    # (other test modules make theirs); reducing to one device avoids them.
+    mirrored = tf.distribute.MirroredStrategy(
+        ['/cpu:0', '/cpu:1'],
+        cross_device_ops=tf.distribute.ReductionToOneDevice())
     reference = slim.Model(net, use_bn=use_bn).build(
         tf.TensorSpec([None, 5, 5, 2]))
     initial = {v.name: v.numpy() + 0.1 for v in reference.variables}
