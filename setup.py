@@ -11,6 +11,7 @@ setup(
                                     'preprocessing', 'preprocessing.*',
                                     'datasets', 'datasets.*']),
     py_modules=['train_image_classifier', 'eval_image_classifier',
+                'driver_utils',
                 'download_and_convert_data'],
     python_requires='>=3.10',
     install_requires=[

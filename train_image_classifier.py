@@ -29,7 +29,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from slim import cli  # noqa: E402
+import driver_utils as cli  # noqa: E402
 
 FLAGS = flags.FlagValues()
 _string = functools.partial(flags.DEFINE_string, flag_values=FLAGS)

@@ -16,6 +16,9 @@ logits = model(images)            # variables `conv1/conv1_1/weights`, ...
 ```
 """
 from slim import initializers, losses, regularizers
+from slim.model import Model
+from slim import (evaluation, learning, metrics, moving_averages, summaries,
+                  training_utils)
 from slim.initializers import (constant_initializer, ones_initializer,
                                truncated_normal_initializer,
                                variance_scaling_initializer,
@@ -27,7 +30,6 @@ from slim.layers import (avg_pool2d, batch_norm, bias_add, conv1d, conv2d,
                          max_pool2d, one_hot_encoding, repeat,
                          separable_conv2d, separable_convolution2d, softmax,
                          stack)
-from slim.model import Model
 from slim.regularizers import (l1_l2_regularizer, l1_regularizer,
                                l2_regularizer, sum_regularizer)
 from slim.scopes import (add_arg_scope, arg_scope, arg_scoped_arguments,

@@ -20,7 +20,6 @@ __all__ = [
     'get_trainable_variables', 'get_variables_by_name',
     'get_variables_by_suffix', 'get_unique_variable',
     'get_variables_to_restore', 'assign_from_checkpoint',
-    'get_or_create_global_step',
 ]
 
 _local = threading.local()
@@ -67,11 +66,6 @@ def variable(name, shape=None, dtype=tf.float32, initializer=None,
     return _current_call('variable').get_or_create(
         name, shape, dtype, initializer, regularizer, trainable, False,
         synchronization, aggregation, device)
-
-
-def get_or_create_global_step(model):
-    """A model's int64 `global_step` variable, created at first use."""
-    return model.global_step
 
 
 # --------------------------------------------------------------------------
