@@ -55,7 +55,7 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
     call_kwargs = dict(call_kwargs or {})
     metrics = metrics if metrics is not None else \
         _metrics.classification_metrics()
-    path = _resolve(checkpoint_path)
+    path = _variables.resolve_checkpoint(checkpoint_path)
     if not model.built:
         spec = dataset.element_spec[0]
         model.build(tf.TensorSpec([None] + spec.shape.as_list()[1:],
@@ -147,11 +147,3 @@ def checkpoint_step(path):
     return -1
 
 
-def _resolve(checkpoint_path):
-    if tf.io.gfile.isdir(checkpoint_path):
-        latest = tf.train.latest_checkpoint(checkpoint_path)
-        if latest is None:
-            raise ValueError('checkpoint_path=%r: the directory holds no '
-                             'checkpoint yet' % checkpoint_path)
-        return latest
-    return checkpoint_path

@@ -216,7 +216,7 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
       ValueError: one line naming the path, the counts and first examples of
         missing and mis-shaped variables.
     """
-    path = _resolve_checkpoint(checkpoint_path)
+    path = _variables.resolve_checkpoint(checkpoint_path)
     try:
         shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
     except (tf.errors.OpError, ValueError) as e:
@@ -290,21 +290,6 @@ def variables_to_train(model, trainable_scopes=()):
                             _name(model.trainable_variables[0])
                             if model.trainable_variables else ''))
     return chosen
-
-
-def _resolve_checkpoint(checkpoint_path):
-    if tf.io.gfile.isdir(checkpoint_path):
-        latest = tf.train.latest_checkpoint(checkpoint_path)
-        if latest is None:
-            raise ValueError('checkpoint_path=%r is a directory without a '
-                             'checkpoint' % checkpoint_path)
-        return latest
-    if not (tf.io.gfile.exists(checkpoint_path + '.index') or
-            tf.io.gfile.exists(checkpoint_path)):
-        raise ValueError('checkpoint_path=%r does not exist (expected a '
-                         'checkpoint prefix with a .index file, or a '
-                         'directory)' % checkpoint_path)
-    return checkpoint_path
 
 
 def _name(var):

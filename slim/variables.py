@@ -20,6 +20,7 @@ __all__ = [
     'get_trainable_variables', 'get_variables_by_name',
     'get_variables_by_suffix', 'get_unique_variable',
     'get_variables_to_restore', 'assign_from_checkpoint',
+    'resolve_checkpoint',
 ]
 
 _local = threading.local()
@@ -175,7 +176,7 @@ def assign_from_checkpoint(var_list, checkpoint_path, ignore_missing_vars=False)
         names are missing from the checkpoint (unless `ignore_missing_vars`)
         or have another shape there.
     """
-    path = _resolve_checkpoint(checkpoint_path)
+    path = resolve_checkpoint(checkpoint_path)
     reader = tf.train.load_checkpoint(path)
     shapes = reader.get_variable_to_shape_map()
     object_names = _object_checkpoint_names(shapes)
@@ -215,18 +216,25 @@ def assign_from_checkpoint(var_list, checkpoint_path, ignore_missing_vars=False)
     return [name for name, _, _ in found]
 
 
-def _resolve_checkpoint(checkpoint_path):
+def resolve_checkpoint(checkpoint_path):
+    """The checkpoint prefix a path means: a directory's latest checkpoint,
+    or the prefix itself.
+
+    Raises:
+      ValueError: if the directory holds no checkpoint or the prefix does
+        not exist.
+    """
     if tf.io.gfile.isdir(checkpoint_path):
         latest = tf.train.latest_checkpoint(checkpoint_path)
         if latest is None:
-            raise ValueError('assign_from_checkpoint: directory %r holds no '
+            raise ValueError('checkpoint_path=%r: the directory holds no '
                              'checkpoint' % checkpoint_path)
         return latest
-    if not tf.io.gfile.exists(checkpoint_path + '.index') and not (
+    if not (tf.io.gfile.exists(checkpoint_path + '.index') or
             tf.io.gfile.exists(checkpoint_path)):
-        raise ValueError('assign_from_checkpoint: checkpoint_path %r does not '
-                         'exist (expected a checkpoint prefix with a .index '
-                         'file, or a directory)' % checkpoint_path)
+        raise ValueError('checkpoint_path=%r does not exist (expected a '
+                         'checkpoint prefix with a .index file, or a '
+                         'directory)' % checkpoint_path)
     return checkpoint_path
 
 
