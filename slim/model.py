@@ -11,6 +11,7 @@ The first call creates the variables, eagerly or inside a `tf.function` trace
 call inside `strategy.scope()` makes distributed variables); later calls find
 them by their TF-Slim names. `tf.train.Checkpoint(model=model)` tracks them.
 """
+import contextlib
 import re
 import threading
 
@@ -163,7 +164,7 @@ class Model(tf.Module):
             # Another thread may have created it while this one waited.
             if full_name in self._vars:
                 return self._vars[full_name]
-            with tf.device(device) if device else _null():
+            with tf.device(device) if device else contextlib.nullcontext():
                 var = tf.Variable(
                     initial_value, name=full_name, trainable=trainable,
                     dtype=dtype, synchronization=synchronization,
@@ -171,10 +172,3 @@ class Model(tf.Module):
             self._vars[full_name] = var
         return var
 
-
-class _null:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False

@@ -273,7 +273,7 @@ class _CallState:
         full_name = scope_name + '/' + name if scope_name else name
         reuse = scopes.current_reuse()
         store = self.model._vars
-        existing = store.get(full_name) if full_name in store else None
+        existing = store.get(full_name)
         if shape is not None:
             shape = tf.TensorShape(shape)
         if existing is not None:
