@@ -2,6 +2,7 @@
 import tensorflow as tf
 
 from slim import scopes
+from slim import variables
 
 DATA_FORMATS_2D = ('NHWC', 'NCHW')
 
@@ -122,3 +123,23 @@ def channels_of(inputs, data_format, layer):
         raise ValueError('%s: the channel dimension of the input must be known, '
                          'got shape %s' % (layer, inputs.shape))
     return int(channels)
+
+
+def finish(outputs, num_outputs, normalizer_fn, normalizer_params,
+           biases_initializer, biases_regularizer, trainable, activation_fn,
+           channels_first=False):
+    """TF-Slim's common tail of a weighted layer: `biases` (left out when a
+    `normalizer_fn` is given or `biases_initializer` is None), or the
+    normalizer, then the activation."""
+    dtype = outputs.dtype
+    if not normalizer_fn and biases_initializer is not None:
+        biases = variables.model_variable(
+            'biases', shape=[num_outputs], dtype=variable_dtype(dtype),
+            initializer=biases_initializer, regularizer=biases_regularizer,
+            trainable=trainable)
+        outputs = tf.nn.bias_add(outputs, read(biases, dtype),
+                                 data_format='NC...' if channels_first
+                                 else None)
+    if normalizer_fn is not None:
+        outputs = normalizer_fn(outputs, **(normalizer_params or {}))
+    return apply_activation(outputs, activation_fn)

@@ -89,17 +89,10 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
         outputs = tf.nn.convolution(
             inputs, u.read(weights, dtype), strides=strides, padding=padding,
             dilations=rates, data_format=data_format)
-        if not normalizer_fn and biases_initializer is not None:
-            biases = variables.model_variable(
-                'biases', shape=[num_outputs], dtype=vdtype,
-                initializer=biases_initializer,
-                regularizer=biases_regularizer, trainable=trainable)
-            outputs = tf.nn.bias_add(
-                outputs, u.read(biases, dtype),
-                data_format='NC...' if data_format.startswith('NC') else None)
-        if normalizer_fn is not None:
-            outputs = normalizer_fn(outputs, **(normalizer_params or {}))
-        return u.apply_activation(outputs, activation_fn)
+        return u.finish(outputs, num_outputs, normalizer_fn,
+                        normalizer_params, biases_initializer,
+                        biases_regularizer, trainable, activation_fn,
+                        channels_first=data_format.startswith('NC'))
 
 
 def _fixed_rank(conv_dims, doc_name):
@@ -189,16 +182,10 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1,
             s if isinstance(s, int) else None for s in sizes]
         outputs.set_shape([static[0], num_outputs] + static[1:] if nchw
                           else static + [num_outputs])
-        if not normalizer_fn and biases_initializer is not None:
-            biases = variables.model_variable(
-                'biases', shape=[num_outputs], dtype=vdtype,
-                initializer=biases_initializer,
-                regularizer=biases_regularizer, trainable=trainable)
-            outputs = tf.nn.bias_add(outputs, u.read(biases, dtype),
-                                     data_format=data_format)
-        if normalizer_fn is not None:
-            outputs = normalizer_fn(outputs, **(normalizer_params or {}))
-        return u.apply_activation(outputs, activation_fn)
+        return u.finish(outputs, num_outputs, normalizer_fn,
+                        normalizer_params, biases_initializer,
+                        biases_regularizer, trainable, activation_fn,
+                        channels_first=data_format.startswith('NC'))
 
 
 conv2d_transpose = convolution2d_transpose
@@ -272,16 +259,10 @@ def separable_convolution2d(inputs, num_outputs, kernel_size,
             outputs = tf.nn.depthwise_conv2d(
                 inputs, u.read(depthwise, dtype), strides4, padding,
                 dilations=rates, data_format=data_format)
-        if not normalizer_fn and biases_initializer is not None:
-            biases = variables.model_variable(
-                'biases', shape=[num_outputs], dtype=vdtype,
-                initializer=biases_initializer,
-                regularizer=biases_regularizer, trainable=trainable)
-            outputs = tf.nn.bias_add(outputs, u.read(biases, dtype),
-                                     data_format=data_format)
-        if normalizer_fn is not None:
-            outputs = normalizer_fn(outputs, **(normalizer_params or {}))
-        return u.apply_activation(outputs, activation_fn)
+        return u.finish(outputs, num_outputs, normalizer_fn,
+                        normalizer_params, biases_initializer,
+                        biases_regularizer, trainable, activation_fn,
+                        channels_first=data_format.startswith('NC'))
 
 
 separable_conv2d = separable_convolution2d

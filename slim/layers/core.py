@@ -59,15 +59,9 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu,
         else:
             outputs = tf.tensordot(inputs, w, [[rank - 1], [0]])
             outputs.set_shape(inputs.shape[:-1].concatenate([num_outputs]))
-        if not normalizer_fn and biases_initializer is not None:
-            biases = variables.model_variable(
-                'biases', shape=[num_outputs], dtype=vdtype,
-                initializer=biases_initializer,
-                regularizer=biases_regularizer, trainable=trainable)
-            outputs = tf.nn.bias_add(outputs, u.read(biases, dtype))
-        if normalizer_fn is not None:
-            outputs = normalizer_fn(outputs, **(normalizer_params or {}))
-        return u.apply_activation(outputs, activation_fn)
+        return u.finish(outputs, num_outputs, normalizer_fn,
+                        normalizer_params, biases_initializer,
+                        biases_regularizer, trainable, activation_fn)
 
 
 linear = functools.partial(fully_connected, activation_fn=None)
