@@ -9,6 +9,7 @@ import tensorflow as tf
 from slim import initializers
 from slim import scopes
 from slim import variables
+from slim.layers import _kernels
 from slim.layers import _utils as u
 
 __all__ = ['convolution', 'convolution1d', 'convolution2d', 'conv2d', 'conv1d',
@@ -86,9 +87,14 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
             'weights', shape=kernel + (channels, num_outputs), dtype=vdtype,
             initializer=weights_initializer, regularizer=weights_regularizer,
             trainable=trainable)
-        outputs = tf.nn.convolution(
-            inputs, u.read(weights, dtype), strides=strides, padding=padding,
-            dilations=rates, data_format=data_format)
+        if rank == 4:
+            outputs = _kernels.conv2d(inputs, weights, strides, padding, rates,
+                                      data_format)
+        else:
+            outputs = _kernels.apply(
+                lambda x, w: tf.nn.convolution(
+                    x, w, strides=strides, padding=padding, dilations=rates,
+                    data_format=data_format), inputs, weights)
         return u.finish(outputs, num_outputs, normalizer_fn,
                         normalizer_params, biases_initializer,
                         biases_regularizer, trainable, activation_fn,
@@ -174,10 +180,12 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1,
                          else size * s + max(k - s, 0))
         out_shape = ([dyn[0], num_outputs] + sizes if nchw
                      else [dyn[0]] + sizes + [num_outputs])
-        outputs = tf.nn.conv2d_transpose(
-            inputs, u.read(weights, dtype), tf.stack(out_shape),
-            strides=(1, 1) + strides if nchw else (1,) + strides + (1,),
-            padding=padding, data_format=data_format)
+        out_shape = tf.stack(out_shape)
+        outputs = _kernels.apply(
+            lambda x, w: tf.nn.conv2d_transpose(
+                x, w, out_shape,
+                strides=(1, 1) + strides if nchw else (1,) + strides + (1,),
+                padding=padding, data_format=data_format), inputs, weights)
         static = [inputs.shape[0]] + [
             s if isinstance(s, int) else None for s in sizes]
         outputs.set_shape([static[0], num_outputs] + static[1:] if nchw
@@ -251,14 +259,16 @@ def separable_convolution2d(inputs, num_outputs, kernel_size,
                 dtype=vdtype,
                 initializer=pointwise_initializer or weights_initializer,
                 regularizer=weights_regularizer, trainable=trainable)
-            outputs = tf.nn.separable_conv2d(
-                inputs, u.read(depthwise, dtype), u.read(pointwise, dtype),
-                strides4, padding, dilations=rates, data_format=data_format)
+            outputs = _kernels.apply(
+                lambda x, dw, pw: tf.nn.separable_conv2d(
+                    x, dw, pw, strides4, padding, dilations=rates,
+                    data_format=data_format), inputs, depthwise, pointwise)
         else:
             num_outputs = channels * depth_multiplier
-            outputs = tf.nn.depthwise_conv2d(
-                inputs, u.read(depthwise, dtype), strides4, padding,
-                dilations=rates, data_format=data_format)
+            outputs = _kernels.apply(
+                lambda x, dw: tf.nn.depthwise_conv2d(
+                    x, dw, strides4, padding, dilations=rates,
+                    data_format=data_format), inputs, depthwise)
         return u.finish(outputs, num_outputs, normalizer_fn,
                         normalizer_params, biases_initializer,
                         biases_regularizer, trainable, activation_fn,
