@@ -7,19 +7,20 @@ Nothing here changes what a layer computes; it changes which kernels run:
   `Conv2D`'s for Inception's 1x1 shapes (measured on an AVX2 EPYC).
 - On a CPU without native 16-bit float arithmetic (no AVX512-BF16, AVX512-FP16
   or AMX), TensorFlow's bfloat16 and float16 convolution gradients fall back
-  to generic code 15-25x slower than float32's. There the backward pass of a
-  half-precision convolution runs in float32: the forward pass stays in the
-  inputs' dtype and the gradients come out at least as precise.
-  `set_half_precision_conv_gradients` overrides the choice.
+  to generic code 15-25x slower than float32's (average pooling's and
+  matrix products' are slower too). There the backward pass of the
+  convolution and pooling layers runs in float32: the forward pass stays in
+  the inputs' dtype and the gradients come out at least as precise.
+  `set_half_precision_gradients` overrides the choice.
 """
 import os
 import tensorflow as tf
 
-__all__ = ['set_half_precision_conv_gradients',
-           'half_precision_conv_gradients']
+__all__ = ['set_half_precision_gradients',
+           'half_precision_gradients']
 
 _MODES = ('auto', 'float32', 'native')
-ENV_VAR = 'SLIM_HALF_PRECISION_CONV_GRADIENTS'
+ENV_VAR = 'SLIM_HALF_PRECISION_GRADIENTS'
 _HALF = (tf.bfloat16, tf.float16)
 # CPU flags (as /proc/cpuinfo spells them) under which oneDNN has native
 # kernels for the type.
@@ -37,15 +38,16 @@ def _check_mode(mode, argument):
     return mode
 
 
-def set_half_precision_conv_gradients(mode):
-    """Chooses how the gradients of bfloat16/float16 convolutions compute.
+def set_half_precision_gradients(mode):
+    """Chooses how bfloat16/float16 convolution and pooling layers get their
+    gradients.
 
     Args:
       mode: 'float32' computes them in float32 (the forward pass stays in the
         half type); 'native' uses TF's half-precision gradient kernels;
         'auto' (the default) picks 'native' where a GPU is visible or the CPU
         has native kernels for the type, else 'float32'. The environment
-        variable SLIM_HALF_PRECISION_CONV_GRADIENTS sets the default.
+        variable SLIM_HALF_PRECISION_GRADIENTS sets the default.
 
     It takes effect for the layers built (or traced) after the call.
 
@@ -55,8 +57,9 @@ def set_half_precision_conv_gradients(mode):
     _global['mode'] = _check_mode(mode, 'mode')
 
 
-def half_precision_conv_gradients(dtype):
-    """'float32' or 'native': what a convolution in `dtype` uses now."""
+def half_precision_gradients(dtype):
+    """'float32' or 'native': how a layer computing in `dtype` gets its
+    gradients now."""
     mode = _global['mode'] or _check_mode(
         os.environ.get(ENV_VAR, 'auto'), 'the environment variable ' + ENV_VAR)
     if mode != 'auto':
@@ -89,10 +92,9 @@ def conv2d(inputs, weights, strides, padding, dilations, data_format):
         to the inputs' dtype.
       strides, dilations: two ints each; padding: 'SAME' or 'VALID'.
     """
-    dtype = inputs.dtype
     if (data_format == 'NHWC' and tuple(weights.shape[:2]) == (1, 1) and
             tuple(strides) == (1, 1) and tuple(dilations) == (1, 1)):
-        return _pointwise(inputs, tf.cast(weights, dtype))
+        return apply(_pointwise, inputs, weights)
 
     def conv(x, w):
         return tf.nn.convolution(x, w, strides=strides, padding=padding,
@@ -102,16 +104,17 @@ def conv2d(inputs, weights, strides, padding, dilations, data_format):
 
 
 def apply(fn, inputs, *weights):
-    """`fn(inputs, *weights)` in the inputs' dtype, the weights cast to it.
+    """`fn(inputs, *weights)` in the inputs' dtype, the weights (if any) cast
+    to it.
 
-    For a half-precision input where `half_precision_conv_gradients` says
+    For a half-precision input where `half_precision_gradients` says
     'float32', the gradient is that of `fn` recomputed in float32. In a
     `tf.function` the recomputed forward result is unused and pruned, so
     only the float32 gradient kernels run.
     """
     dtype = inputs.dtype
     weights = [tf.convert_to_tensor(w) for w in weights]
-    if dtype not in _HALF or half_precision_conv_gradients(dtype) == 'native':
+    if dtype not in _HALF or half_precision_gradients(dtype) == 'native':
         return fn(inputs, *[tf.cast(w, dtype) for w in weights])
 
     @tf.custom_gradient

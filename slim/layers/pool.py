@@ -2,6 +2,7 @@
 import tensorflow as tf
 
 from slim import scopes
+from slim.layers import _kernels
 from slim.layers import _utils as u
 
 __all__ = ['max_pool2d', 'avg_pool2d']
@@ -44,5 +45,6 @@ def _pool(op, default_name, inputs, kernel_size, stride, padding, data_format,
         kernel = u.tuple_of(kernel_size, 2, name, 'kernel_size')
         strides = u.tuple_of(stride, 2, name, 'stride')
         padding = u.check_padding(padding, name)
-        return op(inputs, ksize=kernel, strides=strides, padding=padding,
-                  data_format=data_format)
+        return _kernels.apply(
+            lambda x: op(x, ksize=kernel, strides=strides, padding=padding,
+                         data_format=data_format), inputs)
