@@ -25,6 +25,10 @@ import sys
 
 # TensorFlow's C++ start-up notes (no GPU found, CPU features) are noise here.
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+# TF turns its oneDNN kernels on only for some Intel CPUs; on this project's
+# AVX2 AMD machine they cut an Inception-v3 training step's CPU time by ~10%.
+# It must be set before TensorFlow is imported; =0 turns them off.
+os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402

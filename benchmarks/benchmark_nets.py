@@ -25,6 +25,9 @@ import sys
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# As the drivers: oneDNN's kernels for every case (TF-Slim's and Keras's
+# too); TF_ENABLE_ONEDNN_OPTS=0 measures TF's default kernels on this CPU.
+os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -49,10 +52,11 @@ def main(argv=None):
       np.float32)
   labels = rng.randint(0, args.num_classes, args.batch_size)
   print('{} batch {} at {}x{}: {} rounds of up to {} steps (or {} s) after {} '
-        'warm-up; {} threads; load {:.2f}'.format(
+        'warm-up; {} threads; TF_ENABLE_ONEDNN_OPTS={}; load {:.2f}'.format(
             args.model_name, args.batch_size, size, size, args.rounds,
             args.steps, args.max_seconds, args.warmup, _num_threads(),
-            os.getloadavg()[0]), flush=True)
+            os.environ['TF_ENABLE_ONEDNN_OPTS'], os.getloadavg()[0]),
+        flush=True)
 
   # Every case is built and warmed up first; then the rounds interleave the
   # cases, so that load from other processes hits them alike, and each
