@@ -27,10 +27,10 @@ from slim.layers import (avg_pool2d, batch_norm, bias_add, conv1d, conv2d,
                          conv2d_transpose, convolution, convolution1d,
                          convolution2d, convolution2d_transpose, dropout,
                          flatten, fully_connected,
-                         half_precision_gradients, layer_norm, linear,
+                         half_precision_kernels, layer_norm, linear,
                          max_pool2d, one_hot_encoding, repeat,
                          separable_conv2d, separable_convolution2d,
-                         set_half_precision_gradients, softmax, stack)
+                         set_half_precision_kernels, softmax, stack)
 from slim.regularizers import (l1_l2_regularizer, l1_regularizer,
                                l2_regularizer, sum_regularizer)
 from slim.scopes import (add_arg_scope, arg_scope, arg_scoped_arguments,

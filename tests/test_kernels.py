@@ -1,6 +1,6 @@
 """The kernels behind the convolution and pooling layers: the 1x1
-convolution as a matrix product, and half-precision layers with float32
-gradients."""
+convolution as a matrix product, and float32 kernels for half-precision
+layers on CPUs without 16-bit arithmetic."""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,9 +10,9 @@ from slim.layers import _kernels
 
 
 @pytest.fixture
-def gradient_mode():
+def kernel_mode():
     """Restores the default choice after a test that sets one."""
-    yield slim.set_half_precision_gradients
+    yield slim.set_half_precision_kernels
     _kernels._global['mode'] = None
     _kernels._detected.clear()
 
@@ -44,46 +44,79 @@ def test_pointwise_convolution_equals_conv2d_for_any_batch_and_size(padding):
     ) == [None, None, None, 4]
 
 
+@pytest.mark.parametrize('kernel,padding,stride', [
+    ((1, 1), 'SAME', 1), ((1, 1), 'VALID', 2), ((3, 3), 'SAME', 1),
+    ((1, 7), 'SAME', 1), ((2, 2), 'SAME', 1), ((3, 3), 'VALID', 1),
+    ((3, 3), 'SAME', 2)])
+def test_conv2d_gradients_equal_tensorflows(kernel, padding, stride):
+    x = _random([2, 9, 8, 5], 0)
+    w = _random(list(kernel) + [5, 4], 1)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 5])])
+    def both(x):
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch([x, w])
+            ours = _kernels.conv2d(x, w, (stride, stride), padding, (1, 1),
+                                   'NHWC')
+            ref = tf.nn.conv2d(x, w, stride, padding)
+            loss, ref_loss = (tf.reduce_sum(tf.sin(y)) for y in (ours, ref))
+        return (ours, ref, tape.gradient(loss, [x, w]),
+                tape.gradient(ref_loss, [x, w]))
+
+    ours, ref, grads, ref_grads = both(x)
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)
+    for g, r in zip(grads, ref_grads):
+        np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5)
+
+
+# Linear layers (and no max pooling) for the comparisons of gradients: a relu
+# mask or a max that one rounding flips and another does not moves a whole
+# gradient entry, which says nothing of the kernels.
+LINEAR = {'activation_fn': None}
 LAYERS = {
-    'conv2d': lambda x: slim.conv2d(x, 4, [3, 3], stride=2),
-    'conv2d_atrous': lambda x: slim.conv2d(x, 4, 3, rate=2),
-    'conv2d_1x1': lambda x: slim.conv2d(x, 4, 1),
-    'avg_pool2d': lambda x: slim.avg_pool2d(slim.conv2d(x, 4, 3), 3, stride=1,
-                                            padding='SAME'),
-    'max_pool2d': lambda x: slim.max_pool2d(slim.conv2d(x, 4, 1), 3),
-    'conv1d': lambda x: slim.conv1d(x[:, 0], 4, 3),
-    'conv2d_transpose': lambda x: slim.conv2d_transpose(x, 3, 3, stride=2),
-    'separable_conv2d': lambda x: slim.separable_conv2d(x, 5, 3,
-                                                        depth_multiplier=2),
-    'depthwise_conv2d': lambda x: slim.separable_conv2d(x, None, 3),
+    'conv2d': lambda x: slim.conv2d(x, 4, [3, 3], stride=2, **LINEAR),
+    'conv2d_atrous': lambda x: slim.conv2d(x, 4, 3, rate=2, **LINEAR),
+    'conv2d_1x1': lambda x: slim.conv2d(x, 4, 1, **LINEAR),
+    'avg_pool2d': lambda x: slim.avg_pool2d(slim.conv2d(x, 4, 3, **LINEAR), 3,
+                                            stride=1, padding='SAME'),
+    'conv1d': lambda x: slim.conv1d(x[:, 0], 4, 3, **LINEAR),
+    'conv2d_transpose': lambda x: slim.conv2d_transpose(x, 3, 3, stride=2,
+                                                        **LINEAR),
+    'separable_conv2d': lambda x: slim.separable_conv2d(
+        x, 5, 3, depth_multiplier=2, **LINEAR),
+    'depthwise_conv2d': lambda x: slim.separable_conv2d(x, None, 3, **LINEAR),
 }
 CONV_OPS = ('Conv2DBackpropInput', 'Conv2DBackpropFilter',
-                'DepthwiseConv2dNativeBackpropInput',
-                'DepthwiseConv2dNativeBackpropFilter', 'Conv2D',
-                'DepthwiseConv2dNative', 'MatMul', 'AvgPool', 'AvgPoolGrad',
-                'MaxPool', 'MaxPoolGrad')
+            'DepthwiseConv2dNativeBackpropInput',
+            'DepthwiseConv2dNativeBackpropFilter', 'Conv2D',
+            'DepthwiseConv2dNative', 'MatMul', 'AvgPool', 'AvgPoolGrad',
+            'MaxPool', 'MaxPoolGrad')
 
 
 def _gradients(model, dtype):
-    """The model's gradients for inputs in `dtype`, as float32 arrays, and
-    the dtypes of the convolution kernels that the traced step runs."""
+    """The model's gradients for inputs in `dtype`, as float32 arrays, the
+    dtypes of the convolution and pooling kernels that the traced step runs,
+    and the dtype of the model's output."""
     x = tf.cast(_random([2, 8, 8, 3], 2), dtype)
 
     @tf.function(autograph=False)
     def step(x):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            y = tf.cast(model(x), tf.float32)
+            out = model(x)
+            y = tf.cast(out, tf.float32)
             loss = tf.reduce_sum(y * tf.cos(y))
+        outputs.append(out.dtype)
         return tape.gradient(loss, [x] + model.trainable_variables)
 
+    outputs = []
     grads = [g.numpy().astype(np.float32) for g in step(x)]
     graph = step.get_concrete_function(x).graph
     # The tape names the ops it adds for the backward pass gradient_tape/...
     kernels = {('backward' if op.name.startswith('gradient_tape/')
                 else 'forward', op.type, op.get_attr('T').name)
                for op in graph.get_operations() if op.type in CONV_OPS}
-    return grads, kernels
+    return grads, kernels, outputs[0]
 
 
 def _relative_errors(got, ref):
@@ -92,34 +125,70 @@ def _relative_errors(got, ref):
 
 @pytest.mark.parametrize('name', sorted(LAYERS))
 @pytest.mark.parametrize('dtype', [tf.bfloat16, tf.float16])
-def test_half_precision_gradients_in_float32(name, dtype, gradient_mode):
+def test_half_precision_layers_run_float32_kernels(name, dtype, kernel_mode):
     tf.random.set_seed(0)
     model = slim.Model(LAYERS[name])
-    ref, _ = _gradients(model, tf.float32)
-    gradient_mode('native')
-    native, _ = _gradients(model, dtype)
-    gradient_mode('float32')
-    got, kernels = _gradients(model, dtype)
-    backward = {t for phase, _, t in kernels if phase == 'backward'}
-    assert backward == {'float32'}, kernels
-    # The forward pass still runs in the half type.
-    assert ('forward', dtype.name) in {(p, t) for p, _, t in kernels}, kernels
+    ref, _, _ = _gradients(model, tf.float32)
+    kernel_mode('native')
+    native, native_kernels, _ = _gradients(model, dtype)
+    kernel_mode('float32')
+    got, kernels, out_dtype = _gradients(model, dtype)
+    assert {t for _, _, t in native_kernels} == {dtype.name}, native_kernels
+    assert {phase for phase, _, _ in kernels} == {'forward', 'backward'}
+    assert {t for _, _, t in kernels} == {'float32'}, kernels
+    # What leaves the layer is still in the half type.
+    assert out_dtype == dtype
     assert all(v.dtype == tf.float32 for v in model.trainable_variables)
     # Measured against float32's gradients, they are as close as the
-    # half-precision kernels' (the forward pass in the half type, its relu
-    # masks and bias sums, is what both differ by).
+    # half-precision kernels' (the rounding of the activations to the half
+    # type, and the bias sums in it, are what both differ by).
     for error, native_error in zip(_relative_errors(got, ref),
                                    _relative_errors(native, ref)):
         assert error <= 1.2 * native_error + 1e-3
-        assert error < (0.3 if dtype == tf.bfloat16 else 0.15)
+
+
+@pytest.mark.parametrize('dtype', [tf.bfloat16, tf.float16])
+def test_max_pooling_runs_float32_kernels(dtype, kernel_mode):
+    kernel_mode('float32')
+    model = slim.Model(lambda x: slim.max_pool2d(slim.conv2d(x, 4, 3), 3))
+    model(_random([2, 8, 8, 3], 0))
+    _, kernels, out_dtype = _gradients(model, dtype)
+    assert ('backward', 'MaxPoolGrad', 'float32') in kernels
+    assert {t for _, _, t in kernels} == {'float32'}, kernels
+    assert out_dtype == dtype
+
+
+@pytest.mark.parametrize('mode,compute', [('float32', 'float32'),
+                                          ('native', 'bfloat16')])
+def test_a_layer_computes_its_normalizer_and_activation_alike(mode, compute,
+                                                              kernel_mode):
+    # So that Grappler can fuse convolution, batch norm and relu.
+    kernel_mode(mode)
+
+    def net(x):
+        with slim.arg_scope([slim.conv2d, slim.fully_connected],
+                            normalizer_fn=slim.batch_norm,
+                            normalizer_params={'is_training': False}):
+            net = slim.conv2d(x, 4, 3)
+            return slim.fully_connected(slim.flatten(net), 3)
+
+    model = slim.Model(net)
+    x = tf.cast(_random([2, 8, 8, 3], 0), tf.bfloat16)
+    graph = tf.function(model).get_concrete_function(x).graph
+    kinds = {op.type: op.get_attr('T').name for op in graph.get_operations()
+             if op.type in ('Conv2D', 'MatMul', 'FusedBatchNormV3', 'Relu')}
+    assert kinds == {'Conv2D': compute, 'MatMul': compute,
+                     'FusedBatchNormV3': compute, 'Relu': compute}
+    assert model(x).dtype == tf.bfloat16
 
 
 @pytest.mark.parametrize('name', ['conv2d', 'conv2d_transpose',
                                   'separable_conv2d'])
-def test_float32_gradients_are_those_of_the_float32_op(name, gradient_mode):
+def test_float32_kernels_are_those_of_the_float32_op(name, kernel_mode):
     # The same half-precision inputs and upstream gradient, taken through
-    # the op in float32: only the rounding of the input gradient differs.
-    gradient_mode('float32')
+    # the op in float32: only the rounding to bfloat16 of the output and of
+    # the input gradient differs.
+    kernel_mode('float32')
     fns = {
         'conv2d': (lambda x, w: tf.nn.conv2d(x, w, 2, 'SAME'),
                    [[3, 3, 3, 4]]),
@@ -136,6 +205,9 @@ def test_float32_gradients_are_those_of_the_float32_op(name, gradient_mode):
         y = _kernels.apply(fn, x, *ws)
     assert y.dtype == tf.bfloat16
     dy = tf.cast(_random(y.shape, 9), tf.bfloat16)
+    y_ref = tf.cast(fn(tf.cast(x, tf.float32), *ws), tf.bfloat16)
+    np.testing.assert_array_equal(tf.cast(y, tf.float32),
+                                  tf.cast(y_ref, tf.float32))
     got = tape.gradient(y, [x] + ws, output_gradients=dy)
     assert got[0].dtype == tf.bfloat16
     assert all(g.dtype == tf.float32 for g in got[1:])
@@ -151,45 +223,44 @@ def test_float32_gradients_are_those_of_the_float32_op(name, gradient_mode):
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5)
 
 
-def test_native_half_precision_gradients(gradient_mode):
-    gradient_mode('native')
+def test_native_half_precision_kernels(kernel_mode):
+    kernel_mode('native')
     tf.random.set_seed(0)
     model = slim.Model(LAYERS['conv2d'])
-    ref, _ = _gradients(model, tf.float32)
-    got, kernels = _gradients(model, tf.bfloat16)
-    assert {t for phase, _, t in kernels if phase == 'backward'} == {
-        'bfloat16'}, kernels
-    assert max(_relative_errors(got, ref)) < 0.3
+    ref, _, _ = _gradients(model, tf.float32)
+    got, kernels, _ = _gradients(model, tf.bfloat16)
+    assert {t for _, _, t in kernels} == {'bfloat16'}, kernels
+    assert max(_relative_errors(got, ref)) < 0.02
 
 
-def test_auto_mode_follows_the_hardware(gradient_mode, monkeypatch):
-    gradient_mode('auto')
+def test_auto_mode_follows_the_hardware(kernel_mode, monkeypatch):
+    kernel_mode('auto')
     monkeypatch.setattr(tf.config, 'list_physical_devices', lambda kind: [])
     monkeypatch.setattr(_kernels, '_cpu_flags', lambda: {'avx2', 'fma'})
     _kernels._detected.clear()
-    assert slim.half_precision_gradients(tf.bfloat16) == 'float32'
+    assert slim.half_precision_kernels(tf.bfloat16) == 'float32'
     monkeypatch.setattr(_kernels, '_cpu_flags', lambda: {'amx_bf16'})
     _kernels._detected.clear()
-    assert slim.half_precision_gradients(tf.bfloat16) == 'native'
-    assert slim.half_precision_gradients(tf.float16) == 'float32'
+    assert slim.half_precision_kernels(tf.bfloat16) == 'native'
+    assert slim.half_precision_kernels(tf.float16) == 'float32'
     monkeypatch.setattr(tf.config, 'list_physical_devices',
                         lambda kind: ['a GPU'])
     _kernels._detected.clear()
-    assert slim.half_precision_gradients(tf.float16) == 'native'
+    assert slim.half_precision_kernels(tf.float16) == 'native'
 
 
-def test_environment_variable_sets_the_default(gradient_mode, monkeypatch):
+def test_environment_variable_sets_the_default(kernel_mode, monkeypatch):
     monkeypatch.setenv(_kernels.ENV_VAR, 'native')
-    assert slim.half_precision_gradients(tf.bfloat16) == 'native'
-    gradient_mode('float32')  # the call wins over the environment
-    assert slim.half_precision_gradients(tf.bfloat16) == 'float32'
+    assert slim.half_precision_kernels(tf.bfloat16) == 'native'
+    kernel_mode('float32')  # the call wins over the environment
+    assert slim.half_precision_kernels(tf.bfloat16) == 'float32'
 
 
-def test_bad_modes_say_what_is_allowed(gradient_mode, monkeypatch):
+def test_bad_modes_say_what_is_allowed(kernel_mode, monkeypatch):
     with pytest.raises(ValueError, match=r"mode must be one of 'auto', "
                        r"'float32', 'native', got 'fast'"):
-        gradient_mode('fast')
+        kernel_mode('fast')
     monkeypatch.setenv(_kernels.ENV_VAR, 'bf16')
-    with pytest.raises(ValueError, match='SLIM_HALF_PRECISION_GRADIENTS '
+    with pytest.raises(ValueError, match='SLIM_HALF_PRECISION_KERNELS '
                        "must be one of .*, got 'bf16'"):
-        slim.half_precision_gradients(tf.bfloat16)
+        slim.half_precision_kernels(tf.bfloat16)

@@ -1,6 +1,6 @@
 """The layer functions, split by family and re-exported here."""
-from slim.layers._kernels import (half_precision_gradients,
-                                  set_half_precision_gradients)
+from slim.layers._kernels import (half_precision_kernels,
+                                  set_half_precision_kernels)
 from slim.layers.conv import (conv1d, conv2d, conv2d_transpose, convolution,
                               convolution1d, convolution2d,
                               convolution2d_transpose, separable_conv2d,

@@ -1,26 +1,32 @@
-"""How the convolution layers compute, where TF's plain op is slow.
+"""How the weighted and pooling layers compute, where TF's plain op is slow.
 
-Nothing here changes what a layer computes; it changes which kernels run:
+Nothing here changes what a layer computes (beyond rounding); it changes
+which kernels run:
 
 - A 1x1 convolution with stride 1 is a matrix product over the pixels.
   TF's `MatMul` and its gradients are 1.3-1.8x faster on a CPU than
-  `Conv2D`'s for Inception's 1x1 shapes (measured on an AVX2 EPYC).
+  `Conv2D`'s for Inception's 1x1 shapes (measured on an AVX2 EPYC, with TF's
+  default kernels; with oneDNN's the two are alike).
 - On a CPU without native 16-bit float arithmetic (no AVX512-BF16, AVX512-FP16
-  or AMX), TensorFlow's bfloat16 and float16 convolution gradients fall back
-  to generic code 15-25x slower than float32's (average pooling's and
-  matrix products' are slower too). There the backward pass of the
-  convolution and pooling layers runs in float32: the forward pass stays in
-  the inputs' dtype and the gradients come out at least as precise.
-  `set_half_precision_gradients` overrides the choice.
+  or AMX), TensorFlow's bfloat16 and float16 kernels convert every element
+  and its convolution gradients fall back to generic code 15-25x slower than
+  float32's. There the convolution, fully connected and pooling layers
+  compute in float32 (kernel, biases or normalizer, activation) on the
+  half-precision activations and round their outputs back: what flows
+  between layers stays in the half type, and the results are at least as
+  precise.
+  The halved memory traffic between layers is kept; the 16-bit arithmetic
+  this CPU lacks is not emulated. `set_half_precision_kernels` overrides the
+  choice.
 """
 import os
+
 import tensorflow as tf
 
-__all__ = ['set_half_precision_gradients',
-           'half_precision_gradients']
+__all__ = ['set_half_precision_kernels', 'half_precision_kernels']
 
 _MODES = ('auto', 'float32', 'native')
-ENV_VAR = 'SLIM_HALF_PRECISION_GRADIENTS'
+ENV_VAR = 'SLIM_HALF_PRECISION_KERNELS'
 _HALF = (tf.bfloat16, tf.float16)
 # CPU flags (as /proc/cpuinfo spells them) under which oneDNN has native
 # kernels for the type.
@@ -38,16 +44,17 @@ def _check_mode(mode, argument):
     return mode
 
 
-def set_half_precision_gradients(mode):
-    """Chooses how bfloat16/float16 convolution and pooling layers get their
-    gradients.
+def set_half_precision_kernels(mode):
+    """Chooses the kernels of the bfloat16/float16 convolution and pooling
+    layers.
 
     Args:
-      mode: 'float32' computes them in float32 (the forward pass stays in the
-        half type); 'native' uses TF's half-precision gradient kernels;
-        'auto' (the default) picks 'native' where a GPU is visible or the CPU
-        has native kernels for the type, else 'float32'. The environment
-        variable SLIM_HALF_PRECISION_GRADIENTS sets the default.
+      mode: 'float32' runs float32 kernels on the half-precision inputs and
+        rounds the outputs to the half type; 'native' runs TF's
+        half-precision kernels; 'auto' (the default) picks 'native' where a
+        GPU is visible or the CPU has native kernels for the type, else
+        'float32'. The environment variable SLIM_HALF_PRECISION_KERNELS sets
+        the default.
 
     It takes effect for the layers built (or traced) after the call.
 
@@ -57,9 +64,9 @@ def set_half_precision_gradients(mode):
     _global['mode'] = _check_mode(mode, 'mode')
 
 
-def half_precision_gradients(dtype):
-    """'float32' or 'native': how a layer computing in `dtype` gets its
-    gradients now."""
+def half_precision_kernels(dtype):
+    """'float32' or 'native': the kernels a layer computing in `dtype` runs
+    now."""
     mode = _global['mode'] or _check_mode(
         os.environ.get(ENV_VAR, 'auto'), 'the environment variable ' + ENV_VAR)
     if mode != 'auto':
@@ -70,6 +77,20 @@ def half_precision_gradients(dtype):
             flag in _cpu_flags() for flag in _NATIVE_FLAGS[dtype])
         _detected[dtype] = 'native' if native else 'float32'
     return _detected[dtype]
+
+
+def compute_in(inputs):
+    """`(inputs, dtype)`: the inputs in the dtype a weighted layer computes
+    in, and the dtype it hands its outputs on in (the inputs' own).
+
+    Float32 for a half-precision input where `half_precision_kernels` says
+    'float32', so that the layer's kernels, its normalizer and activation run
+    (and fuse) in float32; else the inputs' dtype.
+    """
+    dtype = inputs.dtype
+    if dtype in _HALF and half_precision_kernels(dtype) == 'float32':
+        return tf.cast(inputs, tf.float32), dtype
+    return inputs, dtype
 
 
 def _cpu_flags():
@@ -105,36 +126,15 @@ def conv2d(inputs, weights, strides, padding, dilations, data_format):
 
 def apply(fn, inputs, *weights):
     """`fn(inputs, *weights)` in the inputs' dtype, the weights (if any) cast
-    to it.
-
-    For a half-precision input where `half_precision_gradients` says
-    'float32', the gradient is that of `fn` recomputed in float32. In a
-    `tf.function` the recomputed forward result is unused and pruned, so
-    only the float32 gradient kernels run.
-    """
+    to it; for a half-precision input where `half_precision_kernels` says
+    'float32', computed in float32 and rounded to the half type (so its
+    gradients run in float32 too)."""
     dtype = inputs.dtype
-    weights = [tf.convert_to_tensor(w) for w in weights]
-    if dtype not in _HALF or half_precision_gradients(dtype) == 'native':
+    if dtype not in _HALF or half_precision_kernels(dtype) == 'native':
         return fn(inputs, *[tf.cast(w, dtype) for w in weights])
-
-    @tf.custom_gradient
-    def op(x, *ws):
-        y = fn(x, *[tf.cast(w, dtype) for w in ws])
-
-        def grad(dy):
-            x32 = tf.cast(x, tf.float32)
-            ws32 = [tf.cast(w, tf.float32) for w in ws]
-            with tf.GradientTape() as tape:
-                tape.watch([x32] + ws32)
-                y32 = fn(x32, *ws32)
-            grads = tape.gradient(y32, [x32] + ws32,
-                                  output_gradients=tf.cast(dy, tf.float32))
-            return [tf.cast(grads[0], dtype)] + [
-                tf.cast(g, w.dtype) for g, w in zip(grads[1:], ws)]
-
-        return y, grad
-
-    return op(inputs, *weights)
+    outputs = fn(tf.cast(inputs, tf.float32),
+                 *[tf.cast(w, tf.float32) for w in weights])
+    return tf.cast(outputs, dtype)
 
 
 def _pointwise(inputs, weights):
@@ -145,4 +145,3 @@ def _pointwise(inputs, weights):
     result = tf.reshape(flat, shape)
     result.set_shape(inputs.shape[:3].concatenate([outputs]))
     return result
-

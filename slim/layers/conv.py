@@ -80,6 +80,7 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
         if max(strides) > 1 and max(rates) > 1:
             raise ValueError('%s: stride %r and rate %r cannot both be above 1'
                              % (name, stride, rate))
+        inputs, out_dtype = _kernels.compute_in(inputs)
         dtype = inputs.dtype
         vdtype = u.variable_dtype(dtype)
         channels = u.channels_of(inputs, data_format, name)
@@ -95,10 +96,10 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
                 lambda x, w: tf.nn.convolution(
                     x, w, strides=strides, padding=padding, dilations=rates,
                     data_format=data_format), inputs, weights)
-        return u.finish(outputs, num_outputs, normalizer_fn,
-                        normalizer_params, biases_initializer,
-                        biases_regularizer, trainable, activation_fn,
-                        channels_first=data_format.startswith('NC'))
+        return tf.cast(u.finish(
+            outputs, num_outputs, normalizer_fn, normalizer_params,
+            biases_initializer, biases_regularizer, trainable, activation_fn,
+            channels_first=data_format.startswith('NC')), out_dtype)
 
 
 def _fixed_rank(conv_dims, doc_name):
@@ -161,6 +162,7 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1,
         kernel = u.tuple_of(kernel_size, 2, name, 'kernel_size')
         strides = u.tuple_of(stride, 2, name, 'stride')
         padding = u.check_padding(padding, name)
+        inputs, out_dtype = _kernels.compute_in(inputs)
         dtype = inputs.dtype
         vdtype = u.variable_dtype(dtype)
         channels = u.channels_of(inputs, data_format, name)
@@ -190,10 +192,10 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1,
             s if isinstance(s, int) else None for s in sizes]
         outputs.set_shape([static[0], num_outputs] + static[1:] if nchw
                           else static + [num_outputs])
-        return u.finish(outputs, num_outputs, normalizer_fn,
-                        normalizer_params, biases_initializer,
-                        biases_regularizer, trainable, activation_fn,
-                        channels_first=data_format.startswith('NC'))
+        return tf.cast(u.finish(
+            outputs, num_outputs, normalizer_fn, normalizer_params,
+            biases_initializer, biases_regularizer, trainable, activation_fn,
+            channels_first=data_format.startswith('NC')), out_dtype)
 
 
 conv2d_transpose = convolution2d_transpose
@@ -243,6 +245,7 @@ def separable_convolution2d(inputs, num_outputs, kernel_size,
         if max(strides) > 1 and max(rates) > 1:
             raise ValueError('%s: stride %r and rate %r cannot both be above 1'
                              % (name, stride, rate))
+        inputs, out_dtype = _kernels.compute_in(inputs)
         dtype = inputs.dtype
         vdtype = u.variable_dtype(dtype)
         channels = u.channels_of(inputs, data_format, name)
@@ -269,10 +272,10 @@ def separable_convolution2d(inputs, num_outputs, kernel_size,
                 lambda x, dw: tf.nn.depthwise_conv2d(
                     x, dw, strides4, padding, dilations=rates,
                     data_format=data_format), inputs, depthwise)
-        return u.finish(outputs, num_outputs, normalizer_fn,
-                        normalizer_params, biases_initializer,
-                        biases_regularizer, trainable, activation_fn,
-                        channels_first=data_format.startswith('NC'))
+        return tf.cast(u.finish(
+            outputs, num_outputs, normalizer_fn, normalizer_params,
+            biases_initializer, biases_regularizer, trainable, activation_fn,
+            channels_first=data_format.startswith('NC')), out_dtype)
 
 
 separable_conv2d = separable_convolution2d

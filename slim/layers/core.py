@@ -7,6 +7,7 @@ import tensorflow as tf
 from slim import initializers
 from slim import scopes
 from slim import variables
+from slim.layers import _kernels
 from slim.layers import _utils as u
 
 __all__ = ['fully_connected', 'linear', 'bias_add', 'dropout', 'flatten',
@@ -47,6 +48,7 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu,
         if num_inputs is None:
             raise ValueError('%s: the last dimension of the input must be '
                              'known, got shape %s' % (name, inputs.shape))
+        inputs, out_dtype = _kernels.compute_in(inputs)
         dtype = inputs.dtype
         vdtype = u.variable_dtype(dtype)
         weights = variables.model_variable(
@@ -59,9 +61,10 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu,
         else:
             outputs = tf.tensordot(inputs, w, [[rank - 1], [0]])
             outputs.set_shape(inputs.shape[:-1].concatenate([num_outputs]))
-        return u.finish(outputs, num_outputs, normalizer_fn,
-                        normalizer_params, biases_initializer,
-                        biases_regularizer, trainable, activation_fn)
+        return tf.cast(u.finish(outputs, num_outputs, normalizer_fn,
+                                normalizer_params, biases_initializer,
+                                biases_regularizer, trainable, activation_fn),
+                       out_dtype)
 
 
 linear = functools.partial(fully_connected, activation_fn=None)
