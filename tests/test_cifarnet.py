@@ -8,16 +8,12 @@ Saver and restored by name into our net, must give the same end points.
 Run as a script to rewrite tests/golden/cifarnet.json from the oracle:
     python tests/test_cifarnet.py
 """
-import json
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden',
-                      'cifarnet.json')
-RTOL = 1e-4
+from net_oracle import (RTOL, assert_close, load_golden, run_graph_net,
+                        variable_shapes, write_golden)
 
 
 def oracle_cifarnet(images, ckpt_prefix=None, num_classes=10,
@@ -26,9 +22,8 @@ def oracle_cifarnet(images, ckpt_prefix=None, num_classes=10,
   import tf_slim
   trunc_normal = lambda stddev: tf.compat.v1.truncated_normal_initializer(  # noqa: E731
       stddev=stddev)
-  with tf.Graph().as_default():
-    tf.compat.v1.set_random_seed(seed)
-    inputs = tf.compat.v1.placeholder(tf.float32, images.shape)
+
+  def build(inputs):
     with tf_slim.arg_scope(
         [tf_slim.conv2d],
         weights_initializer=tf.compat.v1.truncated_normal_initializer(
@@ -72,16 +67,9 @@ def oracle_cifarnet(images, ckpt_prefix=None, num_classes=10,
           end_points['Logits'] = logits
           end_points['Predictions'] = tf_slim.softmax(logits,
                                                       scope='Predictions')
-    variables = tf.compat.v1.global_variables()
-    losses = tf.compat.v1.get_collection(
-        tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
-    with tf.compat.v1.Session() as sess:
-      sess.run(tf.compat.v1.global_variables_initializer())
-      if ckpt_prefix:
-        tf.compat.v1.train.Saver(variables).save(sess, ckpt_prefix,
-                                                 write_meta_graph=False)
-      outputs, losses = sess.run((end_points, losses), {inputs: images})
-  return {v.op.name: v.shape.as_list() for v in variables}, outputs, losses
+    return end_points
+
+  return run_graph_net(build, images, ckpt_prefix, seed)
 
 
 def _images(batch=4, seed=1):
@@ -96,26 +84,14 @@ def _scoped_cifarnet(images, weight_decay=0.004, **kwargs):
     return cifarnet.cifarnet(images, **kwargs)
 
 
-def _shapes(model):
-  return {v.name[:-2]: v.shape.as_list() for v in model.variables}
-
-
-def _assert_close(ours, theirs, what):
-  ours, theirs = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
-  assert ours.shape == theirs.shape, what
-  error = np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-30)
-  assert error <= RTOL, '{}: relative error {:.2e}'.format(what, error)
-
-
 def test_variables_match_oracle_and_golden():
   import slim
-  with open(GOLDEN) as f:
-    golden = json.load(f)
+  golden = load_golden('cifarnet')
   shapes, _, _ = oracle_cifarnet(_images())
   model = slim.Model(_scoped_cifarnet)
   logits, _ = model(tf.constant(_images()))
   assert shapes == golden
-  assert _shapes(model) == golden
+  assert variable_shapes(model) == golden
   assert logits.shape == (4, 10)
 
 
@@ -130,8 +106,8 @@ def test_restored_weights_match_oracle(tmp_path):
   logits, ours = model(tf.constant(images))
   assert set(ours) == set(theirs)
   for name in theirs:
-    _assert_close(ours[name], theirs[name], name)
-  _assert_close(logits, theirs['Logits'], 'logits')
+    assert_close(ours[name], theirs[name], name)
+  assert_close(logits, theirs['Logits'], 'logits')
   # fc3 and fc4 are decayed; the convolutions and the logits are not.
   assert len(model.losses) == len(their_losses) == 2
   np.testing.assert_allclose(float(tf.add_n(model.losses)),
@@ -189,10 +165,4 @@ def test_bfloat16_inputs():
 
 if __name__ == '__main__':
   import conftest  # noqa: F401  (the aliases tf_slim needs)
-  shapes, _, _ = oracle_cifarnet(_images())
-  os.makedirs(os.path.dirname(GOLDEN), exist_ok=True)
-  with open(GOLDEN, 'w') as f:
-    f.write('{\n' + ',\n'.join(
-        ' {}: {}'.format(json.dumps(k), json.dumps(shapes[k]))
-        for k in sorted(shapes)) + '\n}\n')
-  print('wrote', len(shapes), 'variables to', GOLDEN)
+  write_golden('cifarnet', oracle_cifarnet(_images())[0])

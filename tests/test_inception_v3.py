@@ -10,16 +10,12 @@ cores).
 Run as a script to rewrite tests/golden/inception_v3.json from the oracle:
     python tests/test_inception_v3.py
 """
-import json
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden',
-                      'inception_v3.json')
-RTOL = 1e-4
+from net_oracle import (RTOL, assert_close, load_golden, variable_shapes,
+                        write_golden)
 
 
 # ---------------------------------------------------------------- the oracle
@@ -93,26 +89,11 @@ def _restored_model(images, ckpt_prefix, **kwargs):
   return model, outputs
 
 
-def _shapes(model):
-  return {v.name[:-2]: v.shape.as_list() for v in model.variables}
-
-
-def _assert_close(ours, theirs, what):
-  ours = np.asarray(ours, np.float64)
-  theirs = np.asarray(theirs, np.float64)
-  assert ours.shape == theirs.shape, (what, ours.shape, theirs.shape)
-  scale = max(np.abs(theirs).max(), 1e-30)
-  error = np.abs(ours - theirs).max() / scale
-  assert error <= RTOL, (
-      '{}: max|ours - tf_slim| / max|tf_slim| = {:.2e} > {}'.format(
-          what, error, RTOL))
-
-
 def _assert_end_points_match(ours, theirs):
   # Ours are research/slim's: TF-Slim 1.1.0's plus the pooled features.
   assert set(ours) - set(theirs) <= {'AvgPool_1a', 'global_pool'}
   for name, value in theirs.items():
-    _assert_close(ours[name], value, name)
+    assert_close(ours[name], value, name)
 
 
 def _images(size, batch=1, seed=1):
@@ -133,9 +114,8 @@ def run_299(tmp_path_factory):
 # ---------------------------------------------------------------- tests
 
 def test_variables_match_oracle_and_golden(run_299):
-  with open(GOLDEN) as f:
-    golden = json.load(f)
-  ours = _shapes(run_299['model'])
+  golden = load_golden('inception_v3')
+  ours = variable_shapes(run_299['model'])
   assert len(golden) == 388
   assert ours == golden
   assert run_299['shapes'] == golden
@@ -167,7 +147,7 @@ def test_traced_call_matches_eager(run_299):
   count = len(model.variables)
   logits, _ = tf.function(model)(tf.constant(run_299['images']))
   assert len(model.variables) == count
-  _assert_close(logits, run_299['theirs']['logits'], 'traced logits')
+  assert_close(logits, run_299['theirs']['logits'], 'traced logits')
 
 
 def test_small_input_with_global_pool_matches_oracle(tmp_path):
@@ -179,7 +159,7 @@ def test_small_input_with_global_pool_matches_oracle(tmp_path):
   shapes, theirs, _ = oracle_inception_v3(images, prefix)
   model, ours = _restored_model(images, prefix, num_classes=1001,
                                 global_pool=True)
-  assert _shapes(model) == shapes
+  assert variable_shapes(model) == shapes
   assert 'InceptionV3/AuxLogits/Conv2d_2a_2x2/weights' in shapes
   _assert_end_points_match(ours, theirs)
   assert ours['global_pool'].shape == (2, 1, 1, 2048)
@@ -191,7 +171,7 @@ def test_depth_multiplier_half_matches_oracle(tmp_path):
   shapes, theirs, _ = oracle_inception_v3(images, prefix, depth_multiplier=0.5)
   model, ours = _restored_model(images, prefix, num_classes=1001,
                                 depth_multiplier=0.5)
-  assert _shapes(model) == shapes
+  assert variable_shapes(model) == shapes
   assert shapes['InceptionV3/Mixed_7c/Branch_0/Conv2d_0a_1x1/weights'] == [
       1, 1, 1024, 160]
   _assert_end_points_match(ours, theirs)
@@ -222,7 +202,7 @@ def test_fine_tuning_restore_excludes_the_heads(run_299):
                                     err_msg=name)
     else:
       np.testing.assert_array_equal(v.numpy(), heads_before[v.name])
-  assert _shapes(model)['InceptionV3/Logits/Conv2d_1c_1x1/weights'] == [
+  assert variable_shapes(model)['InceptionV3/Logits/Conv2d_1c_1x1/weights'] == [
       1, 1, 2048, 5]
 
 
@@ -364,10 +344,4 @@ def test_default_image_size():
 
 if __name__ == '__main__':
   import conftest  # noqa: F401  (the aliases tf_slim needs)
-  shapes, _, _ = oracle_inception_v3(_images(299), None)
-  os.makedirs(os.path.dirname(GOLDEN), exist_ok=True)
-  with open(GOLDEN, 'w') as f:
-    f.write('{\n' + ',\n'.join(
-        ' {}: {}'.format(json.dumps(k), json.dumps(shapes[k]))
-        for k in sorted(shapes)) + '\n}\n')
-  print('wrote', len(shapes), 'variables to', GOLDEN)
+  write_golden('inception_v3', oracle_inception_v3(_images(299), None)[0])

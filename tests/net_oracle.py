@@ -1,0 +1,70 @@
+"""What the net tests share: running a TF-Slim net in a TF1 graph (the
+oracle), comparing our end points with its, and the golden variable files."""
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+RTOL = 1e-4
+GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden')
+
+
+def run_graph_net(build, images, ckpt_prefix=None, seed=0):
+  """Builds `build(inputs)` (it returns the end points) in a TF1 graph,
+  initialises it with `seed`, saves it to `ckpt_prefix` with a TF1 Saver if
+  given, and runs it on `images`.
+
+  Returns:
+    ({variable name: shape}, {end point: value}, [regularization losses]).
+  """
+  with tf.Graph().as_default():
+    tf.compat.v1.set_random_seed(seed)
+    inputs = tf.compat.v1.placeholder(tf.float32, images.shape)
+    end_points = build(inputs)
+    variables = tf.compat.v1.global_variables()
+    losses = tf.compat.v1.get_collection(
+        tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      if ckpt_prefix:
+        tf.compat.v1.train.Saver(variables).save(sess, ckpt_prefix,
+                                                 write_meta_graph=False)
+      outputs, losses = sess.run((end_points, losses), {inputs: images})
+  return {v.op.name: v.shape.as_list() for v in variables}, outputs, losses
+
+
+def variable_shapes(model):
+  """{name: shape} of a slim.Model's variables, named as TF-Slim's."""
+  return {v.name[:-2]: v.shape.as_list() for v in model.variables}
+
+
+def assert_close(ours, theirs, what, rtol=RTOL):
+  """max|ours - theirs| <= rtol * max|theirs|, and the same shapes."""
+  ours = np.asarray(ours, np.float64)
+  theirs = np.asarray(theirs, np.float64)
+  assert ours.shape == theirs.shape, (what, ours.shape, theirs.shape)
+  error = np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-30)
+  assert error <= rtol, (
+      '{}: max|ours - tf_slim| / max|tf_slim| = {:.2e} > {}'.format(
+          what, error, rtol))
+
+
+def golden_path(net_name):
+  return os.path.join(GOLDEN_DIR, net_name + '.json')
+
+
+def load_golden(net_name):
+  with open(golden_path(net_name)) as f:
+    return json.load(f)
+
+
+def write_golden(net_name, shapes):
+  """Rewrites tests/golden/<net_name>.json, one variable a line, sorted."""
+  path = golden_path(net_name)
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, 'w') as f:
+    f.write('{\n' + ',\n'.join(
+        ' {}: {}'.format(json.dumps(k), json.dumps(shapes[k]))
+        for k in sorted(shapes)) + '\n}\n')
+  print('wrote', len(shapes), 'variables to', path)
