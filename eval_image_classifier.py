@@ -11,27 +11,16 @@ which by default is the dataset's 'test' split, or 'validation' when it has
 none (TF-Slim: 'test'). Added: --eval_interval_secs to follow a training run,
 evaluating each new checkpoint, and --eval_timeout to stop when none arrives.
 """
-import functools
-import os
 import sys
 
-# TensorFlow's C++ start-up notes (no GPU found, CPU features) are noise here.
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
-# TF turns its oneDNN kernels on only for some Intel CPUs; on this project's
-# AVX2 AMD machine they cut an Inception-v3 training step's CPU time by ~10%.
-# It must be set before TensorFlow is imported; =0 turns them off.
-os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
+# First: it sets TensorFlow's environment before TensorFlow is imported.
+import driver_utils as cli
 
-from absl import flags  # noqa: E402
-from absl import logging  # noqa: E402
-
-import driver_utils as cli  # noqa: E402
+from absl import flags
+from absl import logging
 
 FLAGS = flags.FlagValues()
-_string = functools.partial(flags.DEFINE_string, flag_values=FLAGS)
-_integer = functools.partial(flags.DEFINE_integer, flag_values=FLAGS)
-_float = functools.partial(flags.DEFINE_float, flag_values=FLAGS)
-_bool = functools.partial(flags.DEFINE_bool, flag_values=FLAGS)
+_string, _integer, _float, _bool = cli.flag_definers(FLAGS)
 
 _integer('batch_size', 100, 'The number of samples in each batch.')
 _integer('max_num_batches', None,
