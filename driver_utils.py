@@ -22,8 +22,8 @@ os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-__all__ = ['FlagError', 'flag_definers', 'run', 'require_positive', 'get_dataset',
-           'get_network', 'get_preprocessing', 'flag_values_dict']
+__all__ = ['FlagError', 'flag_definers', 'run', 'require_positive',
+           'get_dataset', 'get_network', 'get_preprocessing', 'flag_values_dict']
 
 _HELP = ('--help', '-h', '-?', '--helpshort', '--helpfull')
 
@@ -33,7 +33,7 @@ class FlagError(ValueError):
 
 
 def flag_definers(flag_values):
-    """absl's DEFINE_string, _integer, _float and _bool, bound to `flag_values`."""
+    """absl's DEFINE_string, _integer, _float and _bool on `flag_values`."""
     return tuple(functools.partial(define, flag_values=flag_values)
                  for define in (flags.DEFINE_string, flags.DEFINE_integer,
                                 flags.DEFINE_float, flags.DEFINE_bool))

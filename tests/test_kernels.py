@@ -120,7 +120,8 @@ def _gradients(model, dtype):
 
 
 def _relative_errors(got, ref):
-    return [np.linalg.norm(g - r) / np.linalg.norm(r) for g, r in zip(got, ref)]
+    return [np.linalg.norm(g - r) / np.linalg.norm(r)
+            for g, r in zip(got, ref)]
 
 
 @pytest.mark.parametrize('name', sorted(LAYERS))

@@ -105,7 +105,7 @@ def _cpu_flags():
 
 
 def conv2d(inputs, weights, strides, padding, dilations, data_format):
-    """A 2-D convolution of a rank-4 input by a float32 (or input-dtype) kernel.
+    """A 2-D convolution of a rank-4 input by a kernel of any float dtype.
 
     Args:
       inputs: `[batch, h, w, c]` (or `[batch, c, h, w]`).
