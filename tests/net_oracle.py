@@ -10,10 +10,13 @@ RTOL = 1e-4
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden')
 
 
-def run_graph_net(build, images, ckpt_prefix=None, seed=0):
+def run_graph_net(build, images, ckpt_prefix=None, seed=0,
+                  randomize_statistics=False):
   """Builds `build(inputs)` (it returns the end points) in a TF1 graph,
   initialises it with `seed`, saves it to `ckpt_prefix` with a TF1 Saver if
-  given, and runs it on `images`.
+  given, and runs it on `images`. With `randomize_statistics`, batch-norm
+  statistics, betas and biases start random instead of 0 and 1, so that a
+  checkpoint that loses or swaps them shows in the outputs.
 
   Returns:
     ({variable name: shape}, {end point: value}, [regularization losses]).
@@ -26,12 +29,27 @@ def run_graph_net(build, images, ckpt_prefix=None, seed=0):
     losses = tf.compat.v1.get_collection(
         tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
     with tf.compat.v1.Session() as sess:
-      sess.run(tf.compat.v1.global_variables_initializer())
+      sess.run(tf.compat.v1.global_variables_initializer(),
+               random_statistics(variables, np.random.RandomState(seed))
+               if randomize_statistics else None)
       if ckpt_prefix:
         tf.compat.v1.train.Saver(variables).save(sess, ckpt_prefix,
                                                  write_meta_graph=False)
       outputs, losses = sess.run((end_points, losses), {inputs: images})
   return {v.op.name: v.shape.as_list() for v in variables}, outputs, losses
+
+
+def random_statistics(variables, rng):
+  """A feed dict giving batch norm statistics, betas and biases random
+  initial values (one initializer run; a `load` per variable takes seconds)."""
+  feed = {}
+  for v in variables:
+    shape = v.shape.as_list()
+    if v.op.name.endswith('moving_variance'):
+      feed[v.initial_value] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    elif v.op.name.endswith(('moving_mean', 'beta', 'biases')):
+      feed[v.initial_value] = rng.uniform(-0.1, 0.1, shape).astype(np.float32)
+  return feed
 
 
 def variable_shapes(model):

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from net_oracle import (RTOL, assert_close, load_golden, variable_shapes,
-                        write_golden)
+from net_oracle import (RTOL, assert_close, load_golden, random_statistics,
+                        variable_shapes, write_golden)
 
 
 # ---------------------------------------------------------------- the oracle
@@ -45,7 +45,7 @@ def oracle_inception_v3(images, ckpt_prefix, num_classes=1001,
       # One run initialises everything, feeding random statistics in place
       # of the initial values (a `load` per variable takes seconds).
       sess.run(tf.compat.v1.global_variables_initializer(),
-               _random_statistics(variables, np.random.RandomState(seed)))
+               random_statistics(variables, np.random.RandomState(seed)))
       if ckpt_prefix:
         tf.compat.v1.train.Saver(variables).save(
             sess, ckpt_prefix, write_meta_graph=False)
@@ -53,18 +53,6 @@ def oracle_inception_v3(images, ckpt_prefix, num_classes=1001,
           (dict(end_points, logits=logits), reg_loss), {inputs: images})
   shapes = {v.op.name: v.shape.as_list() for v in variables}
   return shapes, outputs, float(reg_loss)
-
-
-def _random_statistics(variables, rng):
-  """A feed dict giving batch norm statistics, betas and biases values."""
-  feed = {}
-  for v in variables:
-    shape = v.shape.as_list()
-    if v.op.name.endswith('moving_variance'):
-      feed[v.initial_value] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
-    elif v.op.name.endswith(('moving_mean', 'beta', 'biases')):
-      feed[v.initial_value] = rng.uniform(-0.1, 0.1, shape).astype(np.float32)
-  return feed
 
 
 # ---------------------------------------------------------------- our side
