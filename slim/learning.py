@@ -156,7 +156,7 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
         logging.info('Resuming from %s at step %d', latest,
                      _global_step(optimizer))
         if averages is not None and not tf.train.load_checkpoint(
-                latest).has_tensor(_object_key('ema/_vars/',
+                latest).has_tensor(_variables.object_key('ema/_vars/',
                                                next(iter(averages.averages)))):
             averages.reset()  # the run had no averages: start them now
     else:
@@ -233,7 +233,7 @@ def check_resume(train_dir, variables_to_train, model=None):
     reader = tf.train.load_checkpoint(latest)
     if model is not None:
         missing = [v.name.split(':')[0] for v in model.variables
-                   if not reader.has_tensor(_object_key(
+                   if not reader.has_tensor(_variables.object_key(
                        'model/_vars/', v.name.split(':')[0]))]
         if missing:
             raise ValueError(
@@ -422,13 +422,6 @@ def _compute_dtype(name):
         raise ValueError('train: compute_dtype must be float32, bfloat16 or '
                          'float16, got %r' % (name,))
     return dtype
-
-
-def _object_key(prefix, name):
-    """The checkpoint key of entry `name` of a `_vars` dict under `prefix`."""
-    # tf.train.Checkpoint escapes dict keys: '.' as '..', '/' as '.S'.
-    return '%s%s/.ATTRIBUTES/VARIABLE_VALUE' % (
-        prefix, name.replace('.', '..').replace('/', '.S'))
 
 
 def _names_record(variables):

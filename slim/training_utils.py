@@ -223,14 +223,8 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
         raise ValueError('checkpoint_path=%r cannot be read as a checkpoint: %s'
                          % (checkpoint_path, str(e).splitlines()[0])) from None
     by_name = dict(shapes)
-    for key, shape in shapes.items():  # this library's object checkpoints
-        marker = '/_vars/' if '/_vars/' in key else (
-            '_vars/' if key.startswith('_vars/') else None)
-        if marker and key.endswith('/.ATTRIBUTES/VARIABLE_VALUE'):
-            inner = key.split(marker, 1)[1][:-len('/.ATTRIBUTES/VARIABLE_VALUE')]
-            if '/' not in inner:
-                by_name.setdefault(inner.replace('.S', '/').replace('..', '.'),
-                                   shape)
+    for name, key in _variables.object_checkpoint_names(shapes).items():
+        by_name.setdefault(name, shapes[key])  # this library's own checkpoints
     pairs = (list(var_list.items()) if isinstance(var_list, dict) else
              [(_name(v), v) for v in var_list])
     missing, mismatched = [], []

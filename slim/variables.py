@@ -179,7 +179,7 @@ def assign_from_checkpoint(var_list, checkpoint_path, ignore_missing_vars=False)
     path = resolve_checkpoint(checkpoint_path)
     reader = tf.train.load_checkpoint(path)
     shapes = reader.get_variable_to_shape_map()
-    object_names = _object_checkpoint_names(shapes)
+    object_names = object_checkpoint_names(shapes)
     if isinstance(var_list, dict):
         pairs = list(var_list.items())
     else:
@@ -238,17 +238,55 @@ def resolve_checkpoint(checkpoint_path):
     return checkpoint_path
 
 
-_OBJECT_KEY = re.compile(r'^(.*/)?_vars/([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE$')
+def object_key(prefix, name):
+    """The `tf.train.Checkpoint` key of entry `name` of a `_vars` dict.
+
+    `prefix` is the path of the dict, e.g. `'model/_vars/'`. The object
+    graph escapes a dict key's '.' as '..' and '/' as '.S'.
+    """
+    return '%s%s/.ATTRIBUTES/VARIABLE_VALUE' % (prefix, _escape_key(name))
 
 
-def _object_checkpoint_names(shapes):
-    """Maps TF-Slim names to the keys of a `tf.train.Checkpoint` of a Model."""
+def parse_object_key(key):
+    """`(prefix, name)` of a key made by `object_key`, or None for others."""
+    m = _OBJECT_KEY.match(key)
+    if m is None:
+        return None
+    return m.group(1) or '', _unescape_key(m.group(2))
+
+
+_OBJECT_KEY = re.compile(
+    r'^((?:.*/)?_vars/)([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE$')
+_ESCAPED = re.compile(r'\.(.)')
+
+
+def _escape_key(name):
+    return name.replace('.', '..').replace('/', '.S')
+
+
+def _unescape_key(escaped):
+    # Left to right, one escape at a time: 'a..Sb' is 'a.Sb', not 'a./b'.
+    def one(m):
+        if m.group(1) == '.':
+            return '.'
+        if m.group(1) == 'S':
+            return '/'
+        raise ValueError('checkpoint key part %r has an unknown escape %r'
+                         % (escaped, m.group(0)))
+    return _ESCAPED.sub(one, escaped)
+
+
+def object_checkpoint_names(shapes):
+    """Maps TF-Slim names to the keys of a `tf.train.Checkpoint` of a Model.
+
+    `shapes` is a checkpoint's `{key: shape}` (or any iterable of its keys).
+    """
     found = {}
     for key in shapes:
-        m = _OBJECT_KEY.match(key)
-        if m is None:
+        parsed = parse_object_key(key)
+        if parsed is None:
             continue
-        name = m.group(2).replace('.S', '/').replace('..', '.')
+        name = parsed[1]
         # The shortest path is the model itself, not a copy held elsewhere.
         if name not in found or len(key) < len(found[name]):
             found[name] = key
