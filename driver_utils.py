@@ -32,6 +32,11 @@ class FlagError(ValueError):
     """Bad command-line input; its message is the one line shown."""
 
 
+class WorkError(RuntimeError):
+    """A failure during work (bad data, no memory, a full disk): one line,
+    exit status 1."""
+
+
 def flag_definers(flag_values):
     """absl's DEFINE_string, _integer, _float and _bool on `flag_values`."""
     return tuple(functools.partial(define, flag_values=flag_values)
@@ -63,10 +68,28 @@ def run(main, flag_values, argv=None, doc=None):
     except FlagError as e:
         print('%s: error: %s' % (prog, e), file=sys.stderr)
         return 2
-    except FloatingPointError as e:
+    except (FloatingPointError, WorkError) as e:
         print('%s: error: %s' % (prog, e), file=sys.stderr)
         return 1
     return 0
+
+
+def require_non_negative(flag_values, *names):
+    """Raises `FlagError` if a named flag is negative (None is allowed)."""
+    for name in names:
+        value = flag_values[name].value
+        if value is not None and value < 0:
+            raise FlagError('--%s=%r: must be >= 0' % (name, value))
+
+
+def require_directory_or_absent(flag_values, *names):
+    """Raises `FlagError` if a named flag is a path to something other than
+    a directory (a file, say)."""
+    for name in names:
+        value = flag_values[name].value
+        if value and os.path.exists(value) and not os.path.isdir(value):
+            raise FlagError('--%s=%r is a file; expected a directory'
+                            % (name, value))
 
 
 def require_positive(flag_values, *names, allow_none=False):
@@ -100,6 +123,11 @@ def get_dataset(name, split_name, dataset_dir):
         message = str(e).splitlines()[0]
         if message.startswith('split_name='):
             message = '--dataset_' + message
+        elif message.startswith('dataset_dir=') and \
+                name == dataset_factory.DEFAULT_DATASET:
+            # The embedded dataset refuses a folder that holds other files.
+            message = '--%s (--dataset_name=%r is the default)' % (message,
+                                                                  name)
         elif message.startswith('dataset_dir='):
             message = '--' + message
         else:
@@ -131,6 +159,22 @@ def get_preprocessing(name, is_training, use_grayscale):
                 name, ', '.join(sorted(preprocessing_factory.PREPROCESSING_MAP))))
     return preprocessing_factory.get_preprocessing(
         name, is_training=is_training, use_grayscale=bool(use_grayscale))
+
+
+def describe_data_loss(dataset, error, split_flag='--dataset_split_name'):
+    """A `WorkError` naming the damaged shard behind a `DataLossError`."""
+    try:
+        where = dataset.find_corrupt_shard()
+    except Exception as e:  # the diagnosis must not hide the first error
+        logging.warning('Could not tell which shard is damaged: %s', e)
+        where = None
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ''
+    if where:
+        return WorkError('%s; re-create the shard (convert the dataset again),'
+                         ' or remove it' % where)
+    return WorkError('the data of --dataset_dir=%r (%s=%r) is damaged: %s'
+                     % (dataset.dataset_dir, split_flag, dataset.split_name,
+                        first))
 
 
 def flag_values_dict(flag_values, names):

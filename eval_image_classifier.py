@@ -57,6 +57,9 @@ _float('eval_interval_secs', None, 'Follow --checkpoint_path (a directory): '
        'None: evaluate the latest checkpoint once.')
 _float('eval_timeout', None, 'With --eval_interval_secs: stop after this many '
        'seconds without a new checkpoint. None: wait forever.')
+_bool('skip_corrupt_images', False, 'Skip records whose image cannot be '
+      'decoded (counted and logged) instead of stopping with an error that '
+      'names the shard.')
 
 FLAG_NAMES = sorted(FLAGS)
 
@@ -73,6 +76,8 @@ def main():
     if FLAGS.eval_interval_secs is not None and FLAGS.eval_interval_secs < 0:
         raise cli.FlagError('--eval_interval_secs=%r: must be >= 0'
                             % FLAGS.eval_interval_secs)
+    cli.require_non_negative(FLAGS, 'labels_offset')
+    cli.require_directory_or_absent(FLAGS, 'dataset_dir', 'eval_dir')
     if FLAGS.quantize:
         raise cli.FlagError('--quantize=true: quantized evaluation (TF1 '
                             'contrib.quantize) is not supported; allowed: false')
@@ -110,30 +115,48 @@ def main():
     image_size = FLAGS.eval_image_size or model.default_image_size
     data = input_pipelines.eval_dataset(
         dataset, preprocess, image_size, FLAGS.batch_size, FLAGS.labels_offset,
-        FLAGS.num_preprocessing_threads, FLAGS.max_num_batches)
+        FLAGS.num_preprocessing_threads, FLAGS.max_num_batches,
+        skip_corrupt_images=FLAGS.skip_corrupt_images)
     kwargs = dict(eval_dir=FLAGS.eval_dir,
                   moving_average_decay=FLAGS.moving_average_decay,
                   call_kwargs={'is_training': False})
-    if not follow:
-        from slim import training_utils
-        model.build(tf.TensorSpec([None, image_size, image_size,
-                                   1 if FLAGS.use_grayscale else 3]),
-                    is_training=False)
+    model.build(tf.TensorSpec([None, image_size, image_size,
+                               1 if FLAGS.use_grayscale else 3]),
+                is_training=False)
+    first = path
+    if follow:
+        logging.info('Following %s (every >= %ss, timeout %s)', path,
+                     FLAGS.eval_interval_secs, FLAGS.eval_timeout)
+        # A train_dir of another net would never fit: check its first
+        # checkpoint now, instead of skipping every one until the timeout.
+        first = next(iter(tf.train.checkpoints_iterator(
+            path, timeout=FLAGS.eval_timeout)), None)
+    if first:
         try:
-            _check_fits(training_utils, evaluation, model, path)
+            _check_fits(model, first)
         except ValueError as e:
             raise cli.FlagError('--' + str(e)) from None
-        _report(evaluation.evaluate_once(model, data, path, **kwargs))
-        return
-    logging.info('Following %s (every >= %ss, timeout %s)', path,
-                 FLAGS.eval_interval_secs, FLAGS.eval_timeout)
-    evaluation.evaluation_loop(
-        model, data, path, eval_interval_secs=FLAGS.eval_interval_secs,
-        timeout=FLAGS.eval_timeout, on_result=_report, **kwargs)
+    try:
+        if not follow:
+            _report(evaluation.evaluate_once(model, data, path, **kwargs))
+        elif first:
+            evaluation.evaluation_loop(
+                model, data, path, eval_interval_secs=FLAGS.eval_interval_secs,
+                timeout=FLAGS.eval_timeout, on_result=_report, **kwargs)
+        else:
+            logging.info('No checkpoint in %s for %ss; stopping.', path,
+                         FLAGS.eval_timeout)
+    except tf.errors.DataLossError as e:
+        raise cli.describe_data_loss(dataset, e) from None
+    finally:
+        if FLAGS.skip_corrupt_images:
+            logging.info('Skipped %d undecodable images of %s/%s.',
+                         dataset.num_skipped_images, FLAGS.dataset_name,
+                         split_name)
 
 
-def _check_fits(training_utils, evaluation, model, path):
-    from slim import moving_averages, variables
+def _check_fits(model, path):
+    from slim import moving_averages, training_utils, variables
     if FLAGS.moving_average_decay:
         # The shadows are what is read; check them under their names.
         var_list = {moving_averages.average_name(v): v

@@ -18,6 +18,7 @@ with MirroredStrategy, --batch_size per clone; a TF_CONFIG naming several
 tasks selects MultiWorkerMirroredStrategy. A run whose --train_dir holds a
 checkpoint resumes from it (and ignores --checkpoint_path).
 """
+import contextlib
 import functools
 import json
 import os
@@ -133,6 +134,13 @@ _string('mixed_precision', 'none', 'Compute dtype: none (float32), bfloat16 or '
         'float16 (with dynamic loss scaling). Variables stay float32.')
 _integer('seed', None, 'Seed of the weights\' initialization and of the input '
          'shuffling, for repeatable runs.')
+_float('loss_upper_bound', 1e6, 'Stop when a step\'s total loss exceeds this '
+       '(0: no bound), as a NaN or infinite loss does; the checkpoints whose '
+       'weights were not shown to give a loss within bound are moved into '
+       '<train_dir>/diverged/, so a restart resumes from a good one.')
+_bool('skip_corrupt_images', False, 'Skip records whose image cannot be '
+      'decoded (counted and logged) instead of stopping with an error that '
+      'names the shard.')
 
 FLAG_NAMES = sorted(FLAGS)
 
@@ -149,40 +157,62 @@ def main():
     model = cli.get_network(FLAGS.model_name,
                             dataset.num_classes - FLAGS.labels_offset,
                             FLAGS.weight_decay, is_training=True)
+    preprocess = cli.get_preprocessing(
+        FLAGS.preprocessing_name or FLAGS.model_name, True, FLAGS.use_grayscale)
+    import tensorflow as tf
+    from slim import learning, train_dirs
+    try:
+        strategy = training_utils.make_strategy(FLAGS.num_clones,
+                                                FLAGS.clone_on_cpu)
+    except ValueError as e:
+        raise cli.FlagError('--' + str(e)) from None
+    with contextlib.ExitStack() as stack:
+        # Only the chief writes train_dir; it holds the lock from here on, so
+        # a second run on the same folder is refused before it writes.
+        if learning.is_chief(strategy):
+            try:
+                stack.enter_context(train_dirs.lock(FLAGS.train_dir))
+            except train_dirs.TrainDirBusyError as e:
+                raise cli.FlagError('--' + str(e)) from None
+            except OSError as e:
+                raise cli.FlagError('--train_dir=%r cannot be written: %s' % (
+                    FLAGS.train_dir, e.strerror or e)) from None
+        _train(tf, strategy, dataset, model, preprocess)
+
+
+def _train(tf, strategy, dataset, model, preprocess):
+    """Trains with the flags, holding train_dir's lock."""
+    from slim import input_pipelines, learning, training_utils
     preprocessing_name = FLAGS.preprocessing_name or FLAGS.model_name
-    preprocess = cli.get_preprocessing(preprocessing_name, True,
-                                       FLAGS.use_grayscale)
     exclude = training_utils.split_scopes(FLAGS.checkpoint_exclude_scopes)
     trainable = training_utils.split_scopes(FLAGS.trainable_scopes)
     steps = FLAGS.max_number_of_steps
     if steps is None and FLAGS.dataset_name == 'digits':
         steps = DIGITS_DEFAULT_STEPS
 
-    import tensorflow as tf
-    from slim import input_pipelines, learning
     if FLAGS.seed is not None:
         tf.keras.utils.set_random_seed(FLAGS.seed)
-    try:
-        strategy = training_utils.make_strategy(FLAGS.num_clones,
-                                                FLAGS.clone_on_cpu)
-    except ValueError as e:
-        raise cli.FlagError('--' + str(e)) from None
     image_size = FLAGS.train_image_size or model.default_image_size
     input_fn = input_pipelines.train_input_fn(
         dataset, preprocess, image_size, FLAGS.batch_size, FLAGS.labels_offset,
-        FLAGS.num_readers, FLAGS.num_preprocessing_threads, FLAGS.seed)
+        FLAGS.num_readers, FLAGS.num_preprocessing_threads, FLAGS.seed,
+        skip_corrupt_images=FLAGS.skip_corrupt_images)
     compute_dtype = None if FLAGS.mixed_precision == 'none' else \
         FLAGS.mixed_precision
     call_kwargs = {'is_training': True}
-    with strategy.scope():
-        spec = input_fn(tf.distribute.InputContext()).element_spec[0]
-        model.build(tf.TensorSpec([None] + spec.shape.as_list()[1:],
-                                  compute_dtype or tf.float32), **call_kwargs)
+    _build(tf, training_utils, strategy, model, input_fn, image_size,
+           compute_dtype, call_kwargs)
     try:
         variables_to_train = training_utils.variables_to_train(model, trainable)
         learning.check_resume(FLAGS.train_dir, variables_to_train, model)
     except ValueError as e:
         raise cli.FlagError('--' + str(e)) from None
+    for flag, scopes in (('trainable_scopes', trainable),
+                         ('checkpoint_exclude_scopes', exclude)):
+        for scope in training_utils.unmatched_scopes(model, scopes):
+            logging.warning('--%s: %r matches no variable of %s (names start '
+                            'like %r); check for a typo', flag, scope,
+                            FLAGS.model_name, model.variables[0].name[:-2])
     init_fn = _fine_tuning(training_utils, model, exclude)
 
     global_batch = FLAGS.batch_size * strategy.num_replicas_in_sync
@@ -202,15 +232,35 @@ def main():
                 'global_batch_size': global_batch, 'decay_steps': decay_steps,
                 'strategy': _strategy_name(strategy)}
     if learning.is_chief(strategy):
-        _save_flags(FLAGS.train_dir, resolved)
+        try:
+            _save_flags(FLAGS.train_dir, resolved)
+        except OSError as e:
+            raise cli.FlagError('--train_dir=%r cannot be written: %s'
+                                % (FLAGS.train_dir, e.strerror or e)) from None
     logging.info('Training %s on %s/%s (%d examples) with %s, %d replica(s), '
                  'global batch %d, to step %s in %s', FLAGS.model_name,
                  FLAGS.dataset_name, FLAGS.dataset_split_name,
                  dataset.num_samples, _strategy_name(strategy),
                  strategy.num_replicas_in_sync, global_batch, steps,
                  FLAGS.train_dir)
-    learning.train(
-        model, input_fn, optimizer, FLAGS.train_dir,
+    try:
+        _run_training(tf, learning, dataset, model, input_fn, optimizer,
+                      steps, strategy, call_kwargs, variables_to_train,
+                      init_fn, compute_dtype)
+    finally:
+        if FLAGS.skip_corrupt_images:
+            logging.info('Skipped %d undecodable images of %s/%s.',
+                         dataset.num_skipped_images, FLAGS.dataset_name,
+                         FLAGS.dataset_split_name)
+
+
+def _run_training(tf, learning, dataset, model, input_fn, optimizer, steps,
+                  strategy, call_kwargs, variables_to_train, init_fn,
+                  compute_dtype):
+    """`learning.train` with the flags; failures during work as one line."""
+    try:
+        learning.train(
+            model, input_fn, optimizer, FLAGS.train_dir,
         loss_fn=learning.classification_loss(FLAGS.label_smoothing),
         number_of_steps=steps, strategy=strategy, call_kwargs=call_kwargs,
         variables_to_train=variables_to_train, init_fn=init_fn,
@@ -219,7 +269,25 @@ def main():
         save_interval_secs=FLAGS.save_interval_secs,
         save_interval_steps=FLAGS.save_interval_steps,
         save_summaries_secs=FLAGS.save_summaries_secs,
-        log_every_n_steps=FLAGS.log_every_n_steps)
+        log_every_n_steps=FLAGS.log_every_n_steps,
+        loss_upper_bound=FLAGS.loss_upper_bound or None)
+    except tf.errors.DataLossError as e:
+        raise cli.describe_data_loss(dataset, e) from None
+    except tf.errors.ResourceExhaustedError as e:
+        raise cli.WorkError(
+            'out of memory at --batch_size=%d (%s); lower --batch_size'
+            % (FLAGS.batch_size, str(e).strip().splitlines()[0][:200])
+        ) from None
+    except tf.errors.InvalidArgumentError as e:
+        if 'decod' not in str(e).lower() and 'image' not in str(e).lower():
+            raise
+        # An undecodable image; the pipeline's message names the shard.
+        raise cli.WorkError('%s (or pass --skip_corrupt_images)' % str(
+            e).strip().splitlines()[0]) from None
+    except ValueError as e:
+        # Found during work: a dataset that ends at once, a train_dir whose
+        # checkpoints are all damaged.
+        raise cli.WorkError(str(e).splitlines()[0]) from None
 
 
 _OPTIMIZER_FLAGS = (
@@ -244,8 +312,12 @@ def _check_flags():
         raise cli.FlagError('--mixed_precision=%r is not known; allowed: %s' % (
             FLAGS.mixed_precision, ', '.join(MIXED_PRECISION)))
     cli.require_positive(FLAGS, 'batch_size', 'num_clones', 'num_readers',
-                         'num_preprocessing_threads', 'worker_replicas',
-                         'learning_rate')
+                         'num_preprocessing_threads', 'worker_replicas')
+    # A rate of 0 is TF-Slim's way to re-estimate batch-norm statistics
+    # without moving the weights.
+    cli.require_non_negative(FLAGS, 'learning_rate', 'weight_decay',
+                             'labels_offset', 'loss_upper_bound')
+    cli.require_directory_or_absent(FLAGS, 'train_dir', 'dataset_dir')
     cli.require_positive(FLAGS, 'train_image_size', 'save_interval_steps',
                          allow_none=True)
     if FLAGS.max_number_of_steps is not None and FLAGS.max_number_of_steps < 0:
@@ -278,6 +350,43 @@ def _check_flags():
                         'all-reduce', FLAGS.num_ps_tasks)
     if FLAGS.sync_replicas:
         logging.info('--sync_replicas: training is synchronous anyway')
+
+
+def _build(tf, training_utils, strategy, model, input_fn, image_size,
+           compute_dtype, call_kwargs):
+    """Builds the model; an input too small or a batch too large for this
+    machine's memory is a flag error, before any work."""
+    with strategy.scope():
+        spec = input_fn(tf.distribute.InputContext()).element_spec[0]
+        try:
+            per_example = training_utils.build_and_measure(
+                model, tf.TensorSpec([None] + spec.shape.as_list()[1:],
+                                     compute_dtype or tf.float32),
+                **call_kwargs)
+        except ValueError as e:
+            smallest = getattr(model, 'min_image_size', None)
+            raise cli.FlagError(
+                '--train_image_size=%d is too small for %s%s (%s)' % (
+                    image_size, FLAGS.model_name,
+                    ': the smallest size it takes is %d' % smallest
+                    if smallest else '', str(e).strip().splitlines()[0][:160])
+            ) from None
+    # Clones on this machine share its memory.
+    local = FLAGS.num_clones if FLAGS.clone_on_cpu else 1
+    needed = per_example * FLAGS.batch_size * local
+    available = training_utils.available_memory()
+    if available and needed > available:
+        raise cli.FlagError(
+            '--batch_size=%d needs about %s for one training step of %s at '
+            '%dx%d (%s an example), more than the %s of memory available; '
+            'lower --batch_size' % (
+                FLAGS.batch_size, _gib(needed), FLAGS.model_name, image_size,
+                image_size, _gib(per_example), _gib(available)))
+
+
+def _gib(n):
+    return '{:,.1f} GiB'.format(n / 2.0 ** 30) if n >= 2 ** 30 else \
+        '{:,.1f} MiB'.format(n / 2.0 ** 20)
 
 
 def _check_cluster(training_utils):
@@ -339,9 +448,14 @@ def _save_flags(train_dir, resolved):
     record = {'flags': cli.flag_values_dict(FLAGS, FLAG_NAMES),
               'resolved': resolved, 'argv': _ARGV}
     tmp = os.path.join(train_dir, '.flags.json.tmp')
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(record, f, indent=2, sort_keys=True)
-    os.replace(tmp, os.path.join(train_dir, 'flags.json'))
+    try:
+        with open(tmp, 'w', encoding='utf-8') as f:
+            json.dump(record, f, indent=2, sort_keys=True)
+        os.replace(tmp, os.path.join(train_dir, 'flags.json'))
+    except OSError:
+        if os.path.exists(tmp):  # a full disk leaves it empty or partial
+            os.remove(tmp)
+        raise
 
 
 _ARGV = []

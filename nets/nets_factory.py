@@ -24,7 +24,8 @@ from nets import inception_v3
 from nets import lenet
 
 NetworkSpec = collections.namedtuple(
-    'NetworkSpec', ['name', 'fn', 'arg_scope', 'default_image_size'])
+    'NetworkSpec', ['name', 'fn', 'arg_scope', 'default_image_size',
+                    'min_image_size'])
 NetworkSpec.__doc__ = """A registered net.
 
   name: the name `get_network_fn` knows it by.
@@ -33,12 +34,15 @@ NetworkSpec.__doc__ = """A registered net.
   arg_scope: a function `arg_scope(weight_decay=...)` returning the arg scope
     dict the net is built under.
   default_image_size: the height and width the net is trained at.
+  min_image_size: the smallest height and width it builds at, or None if
+    not known (for error messages).
 """
 
 _REGISTRY = collections.OrderedDict()
 
 
-def register_model(fn=None, *, name=None, arg_scope, default_image_size=None):
+def register_model(fn=None, *, name=None, arg_scope, default_image_size=None,
+                   min_image_size=None):
   """Registers a net function; usable as a call or as a decorator.
 
   Args:
@@ -48,6 +52,8 @@ def register_model(fn=None, *, name=None, arg_scope, default_image_size=None):
     arg_scope: the net's arg scope function, taking `weight_decay=`.
     default_image_size: the net's training image size;
       `fn.default_image_size` by default.
+    min_image_size: the smallest square input it builds at (with its
+      default arguments), for the drivers' error messages.
 
   Returns:
     `fn` itself (or the decorator), so registering does not wrap the net.
@@ -59,7 +65,7 @@ def register_model(fn=None, *, name=None, arg_scope, default_image_size=None):
   if fn is None:
     return lambda f: register_model(
         f, name=name, arg_scope=arg_scope,
-        default_image_size=default_image_size)
+        default_image_size=default_image_size, min_image_size=min_image_size)
   name = name or fn.__name__
   if name in _REGISTRY:
     raise ValueError(
@@ -71,7 +77,8 @@ def register_model(fn=None, *, name=None, arg_scope, default_image_size=None):
     raise ValueError(
         'default_image_size of net {!r} is None: pass default_image_size= or '
         'set {}.default_image_size.'.format(name, fn.__name__))
-  _REGISTRY[name] = NetworkSpec(name, fn, arg_scope, default_image_size)
+  _REGISTRY[name] = NetworkSpec(name, fn, arg_scope, default_image_size,
+                                min_image_size)
   return fn
 
 
@@ -106,7 +113,8 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
 
   Returns:
     A `slim.Model`: `model(images, **kwargs)` returns (logits, end_points);
-    `model.default_image_size` is the net's training size and
+    `model.default_image_size` is the net's training size,
+    `model.min_image_size` the smallest it takes (None if not known) and
     `model.network_name` its name.
 
   Raises:
@@ -125,11 +133,14 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
   model = slim.Model(network_fn, num_classes=num_classes,
                      is_training=is_training)
   model.default_image_size = spec.default_image_size
+  model.min_image_size = spec.min_image_size
   model.network_name = spec.name
   return model
 
 
-register_model(cifarnet.cifarnet, arg_scope=cifarnet.cifarnet_arg_scope)
+register_model(cifarnet.cifarnet, arg_scope=cifarnet.cifarnet_arg_scope,
+               min_image_size=4)
 register_model(inception_v3.inception_v3,
-               arg_scope=inception_v3.inception_v3_arg_scope)
-register_model(lenet.lenet, arg_scope=lenet.lenet_arg_scope)
+               arg_scope=inception_v3.inception_v3_arg_scope,
+               min_image_size=107)
+register_model(lenet.lenet, arg_scope=lenet.lenet_arg_scope, min_image_size=4)

@@ -16,14 +16,20 @@ _AUTOTUNE = tf.data.AUTOTUNE
 
 def train_input_fn(split, preprocess_fn, image_size, batch_size,
                    labels_offset=0, num_readers=4,
-                   num_preprocessing_threads=4, seed=None):
-    """Returns `fn(input_context)` -> shuffled, repeated per-replica batches."""
+                   num_preprocessing_threads=4, seed=None,
+                   skip_corrupt_images=False):
+    """Returns `fn(input_context)` -> shuffled, repeated per-replica batches.
+
+    With `skip_corrupt_images`, records whose image does not decode are
+    skipped and counted in `split.num_skipped_images`.
+    """
     def input_fn(input_context=None):
         pipelines = input_context.num_input_pipelines if input_context else 1
         # Workers must agree on the shuffle for their shards to be disjoint.
         read_seed = seed if seed is not None or pipelines == 1 else 0
         dataset = split.read(shuffle=True, num_readers=num_readers,
-                             seed=read_seed)
+                             seed=read_seed,
+                             skip_corrupt_images=skip_corrupt_images)
         if pipelines > 1:
             dataset = dataset.shard(pipelines, input_context.input_pipeline_id)
         dataset = dataset.repeat()
@@ -40,9 +46,9 @@ def train_input_fn(split, preprocess_fn, image_size, batch_size,
 
 def eval_dataset(split, preprocess_fn, image_size, batch_size,
                  labels_offset=0, num_preprocessing_threads=4,
-                 max_num_batches=None):
+                 max_num_batches=None, skip_corrupt_images=False):
     """One ordered pass over `split` in batches (the last may be smaller)."""
-    dataset = split.read(shuffle=False)
+    dataset = split.read(shuffle=False, skip_corrupt_images=skip_corrupt_images)
     dataset = dataset.map(_example_fn(preprocess_fn, image_size, labels_offset),
                           num_parallel_calls=num_preprocessing_threads)
     dataset = dataset.batch(batch_size)

@@ -25,7 +25,9 @@ saves and summaries (they are collective), but only the chief writes to
 `train_dir`; the others write to a temporary folder that is then deleted.
 """
 import collections
+import contextlib
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -35,6 +37,7 @@ from absl import logging
 
 from slim import losses as _losses
 from slim import summaries
+from slim import train_dirs
 from slim import variables as _variables
 from slim.moving_averages import MovingAverages
 
@@ -58,7 +61,8 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
           variables_to_train=None, init_fn=None, moving_average_decay=None,
           compute_dtype=None, save_interval_secs=600, save_interval_steps=None,
           save_summaries_secs=600, log_every_n_steps=10, max_to_keep=5,
-          num_summary_images=3, summarize_histograms=True):
+          num_summary_images=3, summarize_histograms=True,
+          loss_upper_bound=None):
     """Trains `model` on `dataset` into `train_dir`; see the module docstring.
 
     Args:
@@ -96,14 +100,22 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
       max_to_keep: checkpoints kept in `train_dir`.
       num_summary_images: input images in each image summary.
       summarize_histograms: write weight and activation histograms.
+      loss_upper_bound: stop when a step's total loss exceeds this (None or
+        0: no bound); a loss that is NaN or infinite always stops the run.
 
     Returns:
       A `TrainResult`.
 
     Raises:
-      FloatingPointError: if a step's loss is NaN or infinite.
-      ValueError: if there is nothing to train, an argument is invalid, or
-        `train_dir` holds a run that trained other variables.
+      FloatingPointError: if a step's loss is NaN, infinite or above
+        `loss_upper_bound`, or its input images or gradients are NaN or
+        infinite. The checkpoints whose weights were not shown to give a
+        loss within bound are first moved into `train_dir/diverged/`.
+      ValueError: if there is nothing to train, an argument is invalid,
+        `train_dir` holds a run that trained other variables or no readable
+        checkpoint, or the dataset ends before the first step.
+      slim.train_dirs.TrainDirBusyError: if another process trains in
+        `train_dir`.
     """
     strategy = strategy or tf.distribute.get_strategy()
     call_kwargs = dict(call_kwargs or {})
@@ -113,6 +125,26 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
     if number_of_steps is not None and number_of_steps < 0:
         raise ValueError('train: number_of_steps must be >= 0 or None, got %r'
                          % (number_of_steps,))
+    if loss_upper_bound is not None and not loss_upper_bound >= 0:
+        raise ValueError('train: loss_upper_bound must be >= 0 or None, got %r'
+                         % (loss_upper_bound,))
+    # Only the chief writes train_dir; it holds the lock for the whole run.
+    with (train_dirs.lock(train_dir) if chief else contextlib.nullcontext()):
+        return _train(model, dataset, optimizer, train_dir, loss_fn,
+                      number_of_steps, strategy, call_kwargs,
+                      variables_to_train, init_fn, moving_average_decay,
+                      compute_dtype, save_interval_secs, save_interval_steps,
+                      save_summaries_secs, log_every_n_steps, max_to_keep,
+                      num_summary_images, summarize_histograms,
+                      loss_upper_bound or None, chief)
+
+
+def _train(model, dataset, optimizer, train_dir, loss_fn, number_of_steps,
+           strategy, call_kwargs, variables_to_train, init_fn,
+           moving_average_decay, compute_dtype, save_interval_secs,
+           save_interval_steps, save_summaries_secs, log_every_n_steps,
+           max_to_keep, num_summary_images, summarize_histograms,
+           loss_upper_bound, chief):
     if callable(dataset) and not isinstance(dataset, tf.data.Dataset):
         image_spec = dataset(tf.distribute.InputContext()).element_spec[0]
         dist_dataset = strategy.distribute_datasets_from_function(dataset)
@@ -136,7 +168,13 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
                                    moving_average_decay)
                     if moving_average_decay else None)
 
-    check_resume(train_dir, train_vars, model)
+    if chief:
+        train_dirs.remove_partial_saves(train_dir)
+        latest = train_dirs.newest_readable_checkpoint(train_dir)
+    else:
+        latest = train_dirs.newest_readable_checkpoint(train_dir,
+                                                       set_aside_damaged=False)
+    check_resume(train_dir, train_vars, model, latest)
     with tf.init_scope():  # a plain (not distributed) record of the names
         trained = tf.Variable(_names_record(train_vars), trainable=False)
     parts = {'model': model, 'optimizer': optimizer,
@@ -150,7 +188,6 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
     # saves, only the chief where others read.
     save_dir = train_dir if chief else tempfile.mkdtemp(prefix='slim_worker_')
     manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep)
-    latest = tf.train.latest_checkpoint(train_dir)
     if latest:
         checkpoint.restore(latest).expect_partial()
         logging.info('Resuming from %s at step %d', latest,
@@ -179,7 +216,7 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
         return _loop(strategy, dist_dataset, optimizer, manager, step_fn,
                      summarize, number_of_steps, save_interval_secs,
                      save_interval_steps, save_summaries_secs,
-                     log_every_n_steps, train_dir)
+                     log_every_n_steps, train_dir, loss_upper_bound, chief)
     finally:
         writer.close()
         if not chief:
@@ -215,7 +252,7 @@ def classification_loss(label_smoothing=0.0, aux_logits_weight=0.4):
     return loss_fn
 
 
-def check_resume(train_dir, variables_to_train, model=None):
+def check_resume(train_dir, variables_to_train, model=None, latest=None):
     """Checks that the run in `train_dir` (if any) can be resumed by this one.
 
     It must be of the same net (the checkpoint has every model variable)
@@ -223,11 +260,17 @@ def check_resume(train_dir, variables_to_train, model=None):
     the order of the variables it trains, so resuming with another set would
     give variables the slots of others.
 
+    The checkpoint checked is `latest`, or else the newest readable one in
+    `train_dir` (damaged ones are passed over here, and set aside by
+    `train`).
+
     Raises:
-      ValueError: if the latest checkpoint in `train_dir` lacks variables of
-        `model`, or records another list of variables to train.
+      ValueError: if that checkpoint lacks variables of `model`, or records
+        another list of variables to train, or no checkpoint of `train_dir`
+        reads back.
     """
-    latest = tf.train.latest_checkpoint(train_dir)
+    latest = latest or train_dirs.newest_readable_checkpoint(
+        train_dir, set_aside_damaged=False)
     if not latest:
         return
     reader = tf.train.load_checkpoint(latest)
@@ -283,6 +326,10 @@ def _make_step(model, strategy, optimizer, loss_fn, train_vars, call_kwargs,
     loss_scaling = isinstance(optimizer, tf.keras.optimizers.LossScaleOptimizer)
 
     def replica_step(images, labels, wants):
+        # Checked here, not through the loss: some kernels (oneDNN's ReLU)
+        # turn NaN into 0, so NaN inputs can give a finite loss.
+        inputs_finite = (tf.reduce_all(tf.math.is_finite(images))
+                         if images.dtype.is_floating else tf.constant(True))
         if compute_dtype is not None and images.dtype.is_floating:
             images = tf.cast(images, compute_dtype)
         with tf.GradientTape() as tape:
@@ -301,11 +348,18 @@ def _make_step(model, strategy, optimizer, loss_fn, train_vars, call_kwargs,
                 scaled = optimizer.scale_loss(scaled)
         grads = tape.gradient(scaled, train_vars)
         pairs = [(g, v) for g, v in zip(grads, train_vars) if g is not None]
+        if loss_scaling:  # it skips steps whose scaled gradients overflow
+            grads_finite = tf.constant(True)
+        else:
+            grads_finite = tf.reduce_all(tf.stack(
+                [tf.reduce_all(tf.math.is_finite(g)) for g, _ in pairs]))
         optimizer.apply_gradients(pairs)
-        # One vector, one all-reduce: the losses and the chief's wishes
-        # (save, summarize), so that all workers act at the same step.
+        # One vector, one all-reduce: the losses, the guards and the chief's
+        # wishes (save, summarize), so that all workers act at the same step.
         return tf.stack([total] + [terms[k] for k in sorted(terms)] +
-                        [wants[0], wants[1]])
+                        [tf.cast(inputs_finite, tf.float32),
+                         tf.cast(grads_finite, tf.float32),
+                         wants[0], wants[1]])
 
     @tf.function
     def step(batch, wants):
@@ -325,7 +379,8 @@ def _make_step(model, strategy, optimizer, loss_fn, train_vars, call_kwargs,
 
 def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
           number_of_steps, save_interval_secs, save_interval_steps,
-          save_summaries_secs, log_every_n_steps, train_dir):
+          save_summaries_secs, log_every_n_steps, train_dir, loss_upper_bound,
+          chief):
     step = _global_step(optimizer)
     first_step = step
     history, total, path = [], float('nan'), manager.latest_checkpoint
@@ -337,6 +392,11 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
         try:
             batch = next(iterator)
         except (StopIteration, tf.errors.OutOfRangeError):
+            if step == first_step:
+                raise ValueError(
+                    'dataset: it ended before the first step (at step %d); '
+                    'nothing was trained or saved. Is it empty, or smaller '
+                    'than one batch with drop_remainder?' % step) from None
             logging.info('The dataset ended at step %d.', step)
             break
         now = time.time()
@@ -346,15 +406,13 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
         values = step_fn(batch, [float(want_save), float(want_summary)])
         step = _global_step(optimizer)
         total = float(values[0])
-        if not math.isfinite(total):
-            raise FloatingPointError(
-                'Loss is %s at step %d; training stopped without saving, the '
-                'last good checkpoint is %s. Lower --learning_rate, or check '
-                'the inputs.' % (total, step, manager.latest_checkpoint
-                                 or 'none (nothing saved yet)'))
+        problem = _diverged(total, values[-4] < 1.0, values[-3] < 1.0,
+                            loss_upper_bound)
+        if problem:
+            _stop(problem, step, train_dir, chief)
         history.append(total)
         if values[-1] > 0:
-            summarize(batch, step, values[:-2], step_fn.term_names)
+            summarize(batch, step, values[:-4], step_fn.term_names)
             last_summary, want_summary = time.time(), False
         if values[-2] > 0:
             path = manager.save(checkpoint_number=step)
@@ -375,6 +433,50 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
     logging.info('Trained %d steps to step %d in %s; last checkpoint %s.',
                  step - first_step, step, train_dir, path)
     return TrainResult(step, total, history, path, rate)
+
+
+def _diverged(total, bad_inputs, bad_gradients, loss_upper_bound):
+    """What is wrong with a step (None if nothing), and whether its loss
+    condemns the weights it was computed with."""
+    if bad_inputs:
+        return 'the input images hold NaN or infinite values', True
+    if not math.isfinite(total):
+        return 'the loss is %s' % total, True
+    if loss_upper_bound and total > loss_upper_bound:
+        return 'the loss is %.4g, above loss_upper_bound=%g' % (
+            total, loss_upper_bound), True
+    if bad_gradients:
+        return ('the gradients hold NaN or infinite values (the loss is '
+                '%.4g)' % total), False
+    return None
+
+
+def _stop(problem, step, train_dir, chief):
+    """Sets aside the checkpoints not shown good, then raises.
+
+    The loss of step N is computed with the weights saved as ckpt-(N-1):
+    that checkpoint is shown good by a loss within bound at step N, and
+    condemned by a bad one. Gradients are checked after the loss: a bad
+    gradient at step N leaves ckpt-(N-1) good.
+    """
+    what, condemns_previous = problem
+    first_bad = step - 1 if condemns_previous else step
+    moved, folder = [], None
+    if chief:
+        moved = train_dirs.checkpoints_from(train_dir, first_bad)
+        if moved:
+            folder = train_dirs.set_aside(train_dir, moved, train_dirs.DIVERGED)
+    good = tf.train.latest_checkpoint(train_dir)
+    message = 'At step %d %s; training stopped.' % (step, what)
+    if moved:
+        message += ' Moved %s, whose weights were not shown to give a loss ' \
+            'within bound, to %s.' % (', '.join(
+                os.path.basename(p) for p in moved), folder)
+    message += ' The last good checkpoint is %s%s.' % (
+        good or 'none (nothing good was saved)',
+        ', which a restart resumes from' if good else '')
+    message += ' Lower the learning rate, or check the inputs.'
+    raise FloatingPointError(message)
 
 
 def _log_progress(step, number_of_steps, total, tic, tic_step, batch_size):

@@ -17,6 +17,7 @@ argument (the flag of the same name), the value and what is allowed.
 import json
 import os
 
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -26,7 +27,8 @@ __all__ = ['OPTIMIZERS', 'DECAY_TYPES', 'configure_cpu_devices',
            'make_strategy', 'num_workers', 'decay_steps',
            'learning_rate_schedule', 'make_optimizer', 'split_scopes',
            'variables_to_restore', 'check_checkpoint_fits', 'make_init_fn',
-           'variables_to_train']
+           'variables_to_train', 'unmatched_scopes', 'build_and_measure',
+           'available_memory']
 
 OPTIMIZERS = ('adadelta', 'adagrad', 'adam', 'ftrl', 'momentum', 'rmsprop',
               'sgd')
@@ -227,13 +229,15 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
         by_name.setdefault(name, shapes[key])  # this library's own checkpoints
     pairs = (list(var_list.items()) if isinstance(var_list, dict) else
              [(_name(v), v) for v in var_list])
-    missing, mismatched = [], []
+    missing, mismatched, found = [], [], []
     for name, var in pairs:
         if name not in by_name:
             missing.append(name)
         elif list(by_name[name]) != var.shape.as_list():
             mismatched.append('%s %s vs %s' % (name, list(by_name[name]),
                                                var.shape.as_list()))
+        else:
+            found.append(name)
     problems = []
     if mismatched:
         problems.append('%d with another shape (e.g. %s)' % (
@@ -245,6 +249,18 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
             'checkpoint_path=%r does not fit the net: %s of %d variables; use '
             '--checkpoint_exclude_scopes or --ignore_missing_vars'
             % (checkpoint_path, ' and '.join(problems), len(var_list)))
+    # A truncated or corrupt data file shows only when the values are read.
+    reader = tf.train.load_checkpoint(path)
+    keys = _variables.object_checkpoint_names(shapes)
+    for name in found:
+        key = name if name in shapes else keys[name]
+        try:
+            reader.get_tensor(key)
+        except (IndexError, ValueError, OSError, tf.errors.OpError) as e:
+            raise ValueError('checkpoint_path=%r is damaged: reading %s '
+                             'failed (%s)' % (path, name,
+                                              str(e).strip().splitlines()[0])
+                             ) from None
     return path
 
 
@@ -284,6 +300,54 @@ def variables_to_train(model, trainable_scopes=()):
                             _name(model.trainable_variables[0])
                             if model.trainable_variables else ''))
     return chosen
+
+
+def unmatched_scopes(model, scopes, variables=None):
+    """The entries of `scopes` that start the name of none of `variables`
+    (the model's variables by default), for a warning: a typo in
+    `checkpoint_exclude_scopes` would silently restore what was meant to be
+    excluded."""
+    names = [_name(v) for v in (model.variables if variables is None
+                                else variables)]
+    return [s for s in scopes if not any(n.startswith(s) for n in names)]
+
+
+def build_and_measure(model, input_spec, **call_kwargs):
+    """Builds `model` for `input_spec` (as `model.build`) and estimates the
+    memory one example takes in a training step.
+
+    The estimate is the size of every batch-sized tensor the forward pass
+    makes, per example: what backpropagation keeps, within a small factor.
+
+    Returns:
+      Bytes per example.
+    """
+    fn = tf.function(lambda x: model(x, **call_kwargs), autograph=False)
+    graph = fn.get_concrete_function(input_spec).graph
+    total = 0
+    for op in graph.get_operations():
+        for t in op.outputs:
+            dims = t.shape.as_list() if t.shape.rank else None
+            if not dims or dims[0] is not None or None in dims[1:] or not (
+                    t.dtype.is_floating or t.dtype.is_integer):
+                continue  # not one value per example, or not data
+            total += int(np.prod(dims[1:])) * t.dtype.size
+    return total
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation here (None if unknown)."""
+    try:
+        with open('/proc/meminfo', encoding='ascii') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _name(var):

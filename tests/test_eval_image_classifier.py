@@ -137,3 +137,33 @@ def test_moving_averages_missing_from_the_checkpoint(tmp_path, capsys,
     os.makedirs(empty)
     assert evaluate('--checkpoint_path=' + empty) == 2
     assert 'holds no checkpoint' in capsys.readouterr().err
+
+
+def test_following_a_train_dir_of_another_net_refuses_at_start(
+        capsys, digits_dir, train_dir):
+    start = time.time()
+    code = evaluate('--checkpoint_path=' + train_dir, '--dataset_dir=' +
+                    digits_dir, '--model_name=cifarnet',
+                    '--eval_interval_secs=1', '--eval_timeout=60')
+    lines = [l for l in capsys.readouterr().err.splitlines() if 'error:' in l]
+    assert code == 2 and len(lines) == 1, lines
+    assert re.search(r"--checkpoint_path='.*ckpt-30' does not fit the net: "
+                     r'\d+ missing \(e\.g\. CifarNet/', lines[0]), lines
+    assert time.time() - start < 50  # not after the timeout
+
+
+def test_a_damaged_checkpoint_is_one_line(tmp_path, capsys, digits_dir,
+                                          train_dir):
+    damaged = tmp_path / 'damaged'
+    shutil.copytree(train_dir, damaged)
+    prefix = tf.train.latest_checkpoint(str(damaged))
+    data = glob.glob(prefix + '.data-*')[0]
+    with open(data, 'r+b') as f:
+        f.truncate(1000)  # the weights are cut, not only the optimizer's
+    code = evaluate('--checkpoint_path=' + str(damaged), '--dataset_dir=' +
+                    digits_dir, '--eval_dir=' + str(tmp_path / 'eval'))
+    lines = [l for l in capsys.readouterr().err.splitlines() if 'error:' in l]
+    assert code == 2 and len(lines) == 1, lines
+    assert re.search(r"--checkpoint_path='.*ckpt-30' is damaged: reading "
+                     r'LeNet/\S+ failed \(Read less bytes than requested\)',
+                     lines[0]), lines

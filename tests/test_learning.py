@@ -164,20 +164,113 @@ def test_resume_restores_the_optimizer_state(tmp_path):
                                    rtol=1e-5, atol=1e-6)
 
 
-def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(
-        tmp_path):
-    images, labels = easy_data(48)
-    images[32:] = np.nan  # the third batch of 16
-    data = tf.data.Dataset.from_tensor_slices((images, labels)).batch(16)
-    with pytest.raises(FloatingPointError, match=r'Loss is nan at step 3.*'
-                       r'ckpt-2'):
-        run(tmp_path, dataset=data, save_interval_steps=1)
+def poisoned_data(n=48, bad_batch=2, labels_scale=None, nan_labels=False,
+                  nan_images=False, nan_gradients=False):
+    """Batches of 16 of the easy problem with float one-hot labels plus a
+    poison column; batch `bad_batch` (0-based) carries the chosen fault."""
+    images, labels = easy_data(n)
+    onehot = np.eye(NUM_CLASSES + 1, dtype=np.float32)[labels]
+    bad = slice(16 * bad_batch, 16 * (bad_batch + 1))
+    if labels_scale:
+        onehot[bad, :NUM_CLASSES] *= labels_scale
+    if nan_labels:
+        onehot[bad, 0] = np.nan
+    if nan_images:
+        images[bad] = np.nan
+    if nan_gradients:
+        onehot[bad, NUM_CLASSES] = 1.0
+    return tf.data.Dataset.from_tensor_slices((images, onehot)).batch(16)
+
+
+def poison_loss(outputs, labels):
+    """Cross entropy; where the poison column is 1, a term whose value is 0
+    but whose gradient is NaN (sqrt'(0) * 0)."""
+    logits = outputs[0]
+    poison = labels[:, NUM_CLASSES:]
+    ce = tf.compat.v1.losses.softmax_cross_entropy(
+        labels[:, :NUM_CLASSES], logits,
+        reduction=tf.compat.v1.losses.Reduction.MEAN)
+    zero_with_nan_grad = tf.reduce_sum(
+        tf.sqrt(tf.square(logits * 0.0) * poison + (1.0 - poison)) - 1.0 +
+        poison)
+    return ce + 1e-3 * zero_with_nan_grad
+
+
+def checkpoint_numbers(directory):
+    return sorted(int(p[:-len('.index')].rsplit('-', 1)[1]) for p in
+                  glob.glob(str(directory) + '/ckpt-*.index'))
+
+
+def test_nan_loss_sets_aside_the_checkpoint_that_gave_it(tmp_path):
+    # NaN labels make the loss NaN on every CPU, whatever the kernels do.
+    with pytest.raises(FloatingPointError, match=(
+            r'At step 3 the loss is nan; training stopped\. Moved ckpt-2, '
+            r'whose weights were not shown to give a loss within bound, to '
+            r'.*diverged/.*\. The last good checkpoint is .*ckpt-1, which a '
+            r'restart resumes from')):
+        run(tmp_path, dataset=poisoned_data(nan_labels=True),
+            loss_fn=poison_loss, save_interval_steps=1)
+    train_dir = tmp_path / 'run'
+    assert tf.train.latest_checkpoint(str(train_dir)).endswith('ckpt-1')
+    assert checkpoint_numbers(train_dir) == [1]
+    moved = glob.glob(str(train_dir / 'diverged' / '*' / 'ckpt-2.index'))
+    assert len(moved) == 1  # set aside, not deleted
+    assert glob.glob(moved[0][:-len('index')] + 'data-*')
+
+
+def test_nan_images_are_caught_whatever_the_kernels(tmp_path):
+    # oneDNN's ReLU maps NaN to 0, so NaN images can give a finite loss:
+    # the inputs are checked themselves.
+    with pytest.raises(FloatingPointError, match=(
+            r'At step 3 the input images hold NaN or infinite values; .*'
+            r'Moved ckpt-2.*last good checkpoint is .*ckpt-1')):
+        run(tmp_path, dataset=poisoned_data(nan_images=True),
+            loss_fn=poison_loss, save_interval_steps=1)
+    assert checkpoint_numbers(tmp_path / 'run') == [1]
+
+
+def test_nan_gradients_with_a_finite_loss_stop_the_run(tmp_path):
+    with pytest.raises(FloatingPointError, match=(
+            r'At step 3 the gradients hold NaN or infinite values \(the loss '
+            r'is [0-9.]+\); training stopped\. The last good checkpoint is '
+            r'.*ckpt-2,')) as raised:
+        run(tmp_path, dataset=poisoned_data(nan_gradients=True),
+            loss_fn=poison_loss, save_interval_steps=1)
+    assert 'Moved' not in str(raised.value)  # ckpt-2 gave a good loss
     train_dir = str(tmp_path / 'run')
-    assert tf.train.latest_checkpoint(train_dir).endswith('ckpt-2')
+    assert checkpoint_numbers(train_dir) == [1, 2]
     model = slim.Model(tiny_net)
-    model(tf.constant(images[:1]))
+    model(tf.zeros([1, 6, 6, 3]))
     slim.assign_from_checkpoint(model.variables, train_dir)
     assert all(np.isfinite(v.numpy()).all() for v in model.variables)
+
+
+def test_loss_above_the_bound_stops_and_a_restart_resumes_from_good(tmp_path):
+    # Finite but huge: labels scaled 1000x in the third batch.
+    with pytest.raises(FloatingPointError, match=(
+            r'At step 3 the loss is [0-9.e+]+, above loss_upper_bound=100; '
+            r'training stopped\. Moved ckpt-2')):
+        run(tmp_path, dataset=poisoned_data(labels_scale=1000.0),
+            loss_fn=poison_loss, save_interval_steps=1, loss_upper_bound=100)
+    # The same run without the bound goes on: 0 turns it off.
+    run(tmp_path, dataset=poisoned_data(labels_scale=1000.0), name='free',
+        loss_fn=poison_loss, save_interval_steps=1, loss_upper_bound=0,
+        steps=3)
+    # A plain restart resumes from the good checkpoint, nothing to move.
+    model, result = run(tmp_path, dataset=poisoned_data().repeat(),
+                        loss_fn=poison_loss, steps=4)
+    assert len(result.loss_history) == 3  # steps 2, 3 and 4
+    assert result.global_step == 4
+
+
+def test_an_empty_dataset_trains_and_saves_nothing(tmp_path):
+    images, labels = easy_data(8)
+    data = tf.data.Dataset.from_tensor_slices((images, labels)).batch(
+        16, drop_remainder=True)
+    with pytest.raises(ValueError, match=r'dataset: it ended before the first '
+                       r'step \(at step 0\); nothing was trained or saved'):
+        run(tmp_path, dataset=data)
+    assert tf.train.latest_checkpoint(str(tmp_path / 'run')) is None
 
 
 def test_trainable_variables_only_change(tmp_path):

@@ -123,3 +123,23 @@ def test_registered_functions_are_the_modules():
       inception_v3.inception_v3)
   assert nets_factory.get_network_spec('cifarnet').arg_scope is (
       cifarnet.cifarnet_arg_scope)
+
+
+def _builds_at(name, size):
+  """Whether net `name` builds for a size x size input (a cheap graph build)."""
+  try:
+    with tf.Graph().as_default():
+      model = nets_factory.get_network_fn(name, num_classes=10)
+      model(tf.compat.v1.placeholder(tf.float32, [1, size, size, 3]))
+    return True
+  except ValueError:
+    return False
+
+
+@pytest.mark.parametrize('name', [n for n in nets_factory.list_networks()
+                                  if nets_factory.get_network_spec(n)
+                                  .min_image_size])
+def test_min_image_size_is_the_smallest_that_builds(name):
+  smallest = nets_factory.get_network_spec(name).min_image_size
+  assert _builds_at(name, smallest)
+  assert not _builds_at(name, smallest - 1)

@@ -131,6 +131,18 @@ def test_flag_defaults_are_tf_slims():
     (['--trainable_scopes=Nope'], r"--trainable_scopes='Nope' selects none"),
     (['--quantize_delay=0'], r'--quantize_delay=0: quantized training'),
     (['--no_such_flag=1'], r'no_such_flag'),
+    (['--weight_decay=-1'], r'--weight_decay=-1\.0: must be >= 0'),
+    (['--labels_offset=-1'], r'--labels_offset=-1: must be >= 0'),
+    (['--learning_rate=-0.1'], r'--learning_rate=-0\.1: must be >= 0'),
+    (['--loss_upper_bound=-1'], r'--loss_upper_bound=-1\.0: must be >= 0'),
+    (['--model_name=inception_v3', '--train_image_size=7'],
+     r'--train_image_size=7 is too small for inception_v3: the smallest size '
+     r'it takes is 107 \('),
+    (['--batch_size=100000000'], r'--batch_size=100000000 needs about '
+                                 r'[0-9,.]+ GiB for one training step of lenet '
+                                 r'at 28x28 \([0-9.]+ MiB an example\), more '
+                                 r'than the [0-9,.]+ GiB of memory available; '
+                                 r'lower --batch_size'),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, digits_dir, capsys, args,
                                           pattern):
@@ -143,6 +155,113 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, digits_dir, capsys, args,
     lines = error_lines(err)
     assert len(lines) == 1 and re.search(pattern, lines[0]), err
     assert not tf.io.gfile.exists(os.path.join(train_dir, 'checkpoint'))
+
+
+def test_paths_that_are_files_are_refused(tmp_path, digits_dir, capsys):
+    a_file = tmp_path / 'notes.txt'
+    a_file.write_text('mine')
+    for args, pattern in (
+            (['--train_dir=%s' % a_file, '--dataset_dir=' + digits_dir],
+             r"--train_dir='.*notes\.txt' is a file; expected a directory"),
+            (['--train_dir=%s' % (tmp_path / 't'), '--dataset_dir=%s' % a_file,
+              '--dataset_name=custom'],
+             r"--dataset_dir='.*notes\.txt' is a file; expected a directory"),
+            (['--train_dir=%s' % (a_file / 'sub'), '--dataset_dir=' +
+              digits_dir], r"--train_dir='.*notes\.txt/sub' cannot be "
+                           r'written: Not a directory')):
+        assert train_in_process(*args) == 2
+        lines = error_lines(capsys.readouterr().err)
+        assert len(lines) == 1 and re.search(pattern, lines[0]), lines
+    assert a_file.read_text() == 'mine'
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(
+        tmp_path, digits_dir, capsys, monkeypatch):
+    def no_space(*args, **kwargs):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(train_image_classifier.json, 'dump', no_space)
+    train_dir = tmp_path / 'train'
+    assert train_in_process('--train_dir=%s' % train_dir, '--dataset_dir=' +
+                            digits_dir, '--max_number_of_steps=1') == 2
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and re.search(
+        r"--train_dir='.*train' cannot be written: No space left on device",
+        lines[0]), lines
+    assert not (train_dir / '.flags.json.tmp').exists()
+    assert not (train_dir / 'flags.json').exists()
+
+
+HOLD_LOCK = """
+import sys, time
+sys.path.insert(0, %r)
+from slim import train_dirs
+with train_dirs.lock(sys.argv[1]):
+    print('locked', flush=True)
+    time.sleep(120)
+""" % ROOT
+
+
+def test_a_second_training_on_a_train_dir_is_refused_eval_is_not(
+        tmp_path, digits_dir, capsys):
+    train_dir = str(tmp_path / 'train')
+    assert train_in_process('--train_dir=' + train_dir, '--dataset_dir=' +
+                            digits_dir, '--max_number_of_steps=1') == 0
+    before = sorted(os.listdir(train_dir))
+    holder = subprocess.Popen([sys.executable, '-c', HOLD_LOCK, train_dir],
+                              stdout=subprocess.PIPE, text=True,
+                              env=env_for(digits_dir))
+    try:
+        assert holder.stdout.readline().strip() == 'locked'
+        capsys.readouterr()
+        assert train_in_process('--train_dir=' + train_dir, '--dataset_dir=' +
+                                digits_dir, '--max_number_of_steps=2') == 2
+        lines = error_lines(capsys.readouterr().err)
+        assert len(lines) == 1 and re.search(
+            r"--train_dir='.*train' is in use by another training run \(pid "
+            r'%d on ' % holder.pid, lines[0]), lines
+        assert sorted(os.listdir(train_dir)) == before
+        import eval_image_classifier
+        assert eval_image_classifier.run([
+            'eval_image_classifier.py', '--checkpoint_path=' + train_dir,
+            '--eval_dir=' + str(tmp_path / 'eval'),
+            '--dataset_dir=' + digits_dir, '--max_num_batches=1']) == 0
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_learning_rate_zero_keeps_the_weights(tmp_path, digits_dir):
+    first = str(tmp_path / 'first')
+    assert train_in_process('--train_dir=' + first, '--dataset_dir=' +
+                            digits_dir, '--max_number_of_steps=1') == 0
+    second = str(tmp_path / 'second')
+    assert train_in_process('--train_dir=' + second, '--dataset_dir=' +
+                            digits_dir, '--checkpoint_path=' + first,
+                            '--learning_rate=0', '--max_number_of_steps=2') == 0
+    old = tf.train.load_checkpoint(tf.train.latest_checkpoint(first))
+    new = tf.train.load_checkpoint(tf.train.latest_checkpoint(second))
+    for name in ('LeNet.Sconv1.Sweights', 'LeNet.Sfc4.Sbiases'):
+        key = 'model/_vars/%s/.ATTRIBUTES/VARIABLE_VALUE' % name
+        np.testing.assert_array_equal(new.get_tensor(key), old.get_tensor(key))
+
+
+def test_scopes_that_match_no_variable_are_warned_about(tmp_path, digits_dir,
+                                                        caplog):
+    first = str(tmp_path / 'first')
+    assert train_in_process('--train_dir=' + first, '--dataset_dir=' +
+                            digits_dir, '--max_number_of_steps=1') == 0
+    caplog.set_level('WARNING')
+    assert train_in_process(
+        '--train_dir=' + str(tmp_path / 'second'), '--dataset_dir=' +
+        digits_dir, '--checkpoint_path=' + first,
+        '--checkpoint_exclude_scopes=LeNet/fc4,LeNet/fc_4',
+        '--trainable_scopes=LeNet/fc4,LeNet/logits',
+        '--max_number_of_steps=1') == 0
+    assert re.search(r"--checkpoint_exclude_scopes: 'LeNet/fc_4' matches no "
+                     r'variable of lenet', caplog.text)
+    assert re.search(r"--trainable_scopes: 'LeNet/logits' matches no "
+                     r'variable of lenet', caplog.text)
+    assert "'LeNet/fc4' matches" not in caplog.text
 
 
 def test_checkpoint_that_does_not_fit_the_net(tmp_path, digits_dir, capsys):
@@ -231,23 +350,46 @@ def test_two_clones_on_cpu_and_labels_offset(tmp_path, digits_dir, caplog):
                  ] == [1024, 9]
 
 
-def test_non_finite_loss_is_one_line_and_exit_1(tmp_path, digits_dir,
-                                                capsys):
+def test_divergence_sets_aside_bad_checkpoints_and_a_restart_resumes(
+        tmp_path, digits_dir, capsys, caplog):
     train_dir = str(tmp_path / 'train')
-    code = train_in_process('--train_dir=' + train_dir, '--dataset_dir=' +
-                            digits_dir, '--optimizer=sgd',
-                            '--learning_rate=1e12', '--max_number_of_steps=50',
-                            '--save_interval_steps=1')
+    common = ['--train_dir=' + train_dir, '--dataset_dir=' + digits_dir,
+              '--save_interval_steps=1']
+    assert train_in_process(*common, '--max_number_of_steps=3') == 0
+    capsys.readouterr()
+    # Resumed at a rate that makes the weights explode (1e29 after a step).
+    code = train_in_process(*common, '--learning_rate=1e6',
+                            '--max_number_of_steps=50')
     lines = error_lines(capsys.readouterr().err)
     assert code == 1 and len(lines) == 1, lines
-    found = re.search(r'Loss is (nan|inf) at step (\d+); training stopped '
-                      r'without saving, the last good checkpoint is (\S+)\.',
-                      lines[0])
+    found = re.search(
+        r'error: At step (\d+) the loss is [^;]+; training stopped\. Moved '
+        r'((?:ckpt-\d+(?:, )?)+), whose weights were not shown to give a loss '
+        r'within bound, to (\S+)\. The last good checkpoint is (\S+), which a '
+        r'restart resumes from\.', lines[0])
     assert found, lines
-    step = int(found.group(2))
-    assert found.group(3).endswith('ckpt-%d' % (step - 1))
-    assert tf.train.latest_checkpoint(train_dir).endswith('ckpt-%d' %
-                                                          (step - 1))
+    step, moved = int(found.group(1)), found.group(2).split(', ')
+    assert all(int(m.split('-')[1]) >= step - 1 for m in moved)
+    assert all(os.path.exists(os.path.join(found.group(3), m + '.index'))
+               for m in moved)
+    good = found.group(4)
+    assert tf.train.latest_checkpoint(train_dir) == good
+    # The good checkpoint's weights really give a loss within the bound.
+    model = train_image_classifier.cli.get_network('lenet', 10)
+    images, labels = next(iter(digits.get_split('train', digits_dir).read()
+                               .batch(64)))
+    images = (tf.cast(images, tf.float32) - 128.0) / 128.0
+    logits, _ = model(images)
+    import slim
+    slim.assign_from_checkpoint(slim.get_variables_to_restore(model), good)
+    logits, _ = model(images)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels, logits))
+    assert np.isfinite(float(loss)) and float(loss) <= 1e6
+    # A plain restart (a sane rate) resumes from it: nothing to move by hand.
+    caplog.set_level('INFO')
+    assert train_in_process(*common, '--max_number_of_steps=%d' % step) == 0
+    assert 'Resuming from %s' % good in caplog.text
 
 
 def free_port():
@@ -420,3 +562,21 @@ def test_fine_tune_inception_v3_from_a_tf_slim_checkpoint(tmp_path, caplog):
     # Nothing but model variables came from the zoo file: the optimizer and
     # step start fresh.
     assert final.get_tensor('global_step/.ATTRIBUTES/VARIABLE_VALUE') == 20
+
+
+def test_a_damaged_checkpoint_path_is_one_line(tmp_path, digits_dir, capsys):
+    first = str(tmp_path / 'first')
+    assert train_in_process('--train_dir=' + first, '--dataset_dir=' +
+                            digits_dir, '--max_number_of_steps=1') == 0
+    prefix = tf.train.latest_checkpoint(first)
+    with open(prefix + '.data-00000-of-00001', 'r+b') as f:
+        f.truncate(1000)
+    capsys.readouterr()
+    second = str(tmp_path / 'second')
+    assert train_in_process('--train_dir=' + second, '--dataset_dir=' +
+                            digits_dir, '--checkpoint_path=' + prefix) == 2
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and re.search(
+        r"--checkpoint_path='.*ckpt-1' is damaged: reading LeNet/\S+ failed "
+        r'\(Read less bytes than requested\)', lines[0]), lines
+    assert tf.train.latest_checkpoint(second) is None
