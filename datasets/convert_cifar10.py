@@ -20,6 +20,7 @@ from datasets import download
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 NUM_TRAIN_FILES = 5
 IMAGE_SIZE = 32
+SPLITS = ('train', 'test')
 
 
 def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
@@ -35,10 +36,14 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
       A `conversion.ConversionResult`.
 
     Raises:
-      ValueError: if the archive has an unsafe member or lacks the batch files.
+      ValueError: if `dataset_dir` is a file, or the archive is missing, not a
+        readable tar archive, has an unsafe member or lacks the batch files.
+      conversion.ForeignFilesError: (a ValueError) if `dataset_dir` holds files
+        this conversion would replace or mix with but did not write (another
+        dataset's shards, a `labels.txt` of its own); nothing is written then.
       OSError: if the download fails (no partial file is left).
     """
-    if conversion.keep_existing(dataset_dir, 'cifar10', overwrite):
+    if conversion.keep_existing(dataset_dir, 'cifar10', overwrite, SPLITS):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
     archive_path, downloaded = convert_flowers.fetch(url, dataset_dir, archive)
     sizes = {}
@@ -55,7 +60,7 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
                 _examples(images, labels), len(labels), out, 'cifar10', split_name,
                 len(filenames))
         dataset_utils.write_label_file(dict(enumerate(cifar10.CLASS_NAMES)), out)
-        conversion.publish(out, dataset_dir, 'cifar10')
+        conversion.publish(out, dataset_dir, 'cifar10', SPLITS)
     if downloaded:
         os.remove(archive_path)
     return conversion.ConversionResult(dataset_dir, sizes, 0, [], True)

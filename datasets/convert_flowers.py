@@ -31,10 +31,14 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False, seed=RANDOM_SE
       A `conversion.ConversionResult`.
 
     Raises:
-      ValueError: if the archive has an unsafe member or no class folders.
+      ValueError: if `dataset_dir` is a file, or the archive is missing, not a
+        readable tar archive, has an unsafe member or no class folders.
+      conversion.ForeignFilesError: (a ValueError) if `dataset_dir` holds files
+        this conversion would replace or mix with but did not write (another
+        dataset's shards, a `labels.txt` of its own); nothing is written then.
       OSError: if the download fails (no partial file is left).
     """
-    if conversion.keep_existing(dataset_dir, 'flowers', overwrite):
+    if conversion.keep_existing(dataset_dir, 'flowers', overwrite, convert_folder.SPLITS):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
     archive_path, downloaded = fetch(url, dataset_dir, archive)
     with conversion.staging_dir(dataset_dir) as work:
@@ -53,6 +57,10 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False, seed=RANDOM_SE
 def fetch(url, dataset_dir, archive=None):
     """Returns `(local path, downloaded)`: `archive` if given, else `url` downloaded.
 
+    `downloaded` is True only for a file this call fetched, the one a converter may
+    delete once done: a file already under the download's name in `dataset_dir`
+    (a user's copy, or an earlier run's download) is used and kept.
+
     Raises:
       ValueError: if `archive` is given but does not exist.
     """
@@ -61,4 +69,5 @@ def fetch(url, dataset_dir, archive=None):
             raise ValueError('archive=%r does not exist.' % (archive,))
         return archive, False
     dest = os.path.join(dataset_dir, url.rstrip('/').split('/')[-1])
-    return download.download_file(url, dest), True
+    existed = os.path.exists(dest)
+    return download.download_file(url, dest), not existed

@@ -48,7 +48,10 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
     Raises:
       ValueError: for a missing `source_dir`, one without class sub-folders or
         files, or an out-of-range `num_validation`, `validation_fraction`,
-        `num_shards` or `num_workers`.
+        `num_shards` or `num_workers`; a `dataset_dir` that is a file.
+      conversion.ForeignFilesError: (a ValueError) if `dataset_dir` holds files
+        this conversion would replace or mix with but did not write (another
+        dataset's shards, a `labels.txt` of its own); nothing is written then.
     """
     if not os.path.isdir(source_dir):
         raise ValueError('source_dir=%r is not a folder; expected a folder with one '
@@ -67,7 +70,7 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
     if not isinstance(num_validation, int) or not 0 <= num_validation < len(files):
         raise ValueError('num_validation=%r: expected an integer in [0, %d), the number '
                          'of files in %s.' % (num_validation, len(files), source_dir))
-    if conversion.keep_existing(dataset_dir, name, overwrite):
+    if conversion.keep_existing(dataset_dir, name, overwrite, SPLITS):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
 
     random.Random(seed).shuffle(files)
@@ -87,7 +90,7 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
                       if f.startswith('%s_%s_' % (name, split_name))]
             custom.write_split_sizes(staging, split_name, shards, sizes[split_name])
         dataset_utils.write_label_file(dict(enumerate(class_names)), staging)
-        conversion.publish(staging, dataset_dir, name)
+        conversion.publish(staging, dataset_dir, name, SPLITS)
     if skipped:
         logging.warning('Skipped %d files of %s that are not decodable images.',
                         len(skipped), source_dir)

@@ -37,11 +37,15 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
       A `conversion.ConversionResult`.
 
     Raises:
-      ValueError: if `archive` is missing, has an unsafe member or lacks a file, or
-        an IDX file is malformed.
+      ValueError: if `dataset_dir` is a file, `archive` is missing, not a folder
+        nor a readable tar archive, has an unsafe member or lacks a file, or an
+        IDX file is malformed.
+      conversion.ForeignFilesError: (a ValueError) if `dataset_dir` holds files
+        this conversion would replace or mix with but did not write (another
+        dataset's shards, a `labels.txt` of its own); nothing is written then.
       OSError: if a download fails (no partial file is left).
     """
-    if conversion.keep_existing(dataset_dir, 'mnist', overwrite):
+    if conversion.keep_existing(dataset_dir, 'mnist', overwrite, tuple(FILES)):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
     sizes = {}
     with conversion.staging_dir(dataset_dir) as work:
@@ -58,7 +62,7 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
                 _examples(images, labels), len(labels), out, 'mnist', split_name,
                 NUM_SHARDS[split_name])
         dataset_utils.write_label_file(dict(enumerate(mnist.CLASS_NAMES)), out)
-        conversion.publish(out, dataset_dir, 'mnist')
+        conversion.publish(out, dataset_dir, 'mnist', tuple(FILES))
     return conversion.ConversionResult(dataset_dir, sizes, 0, [], True)
 
 

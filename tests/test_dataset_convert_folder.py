@@ -183,3 +183,34 @@ def test_source_errors(tmp_path):
     (tmp_path / 'empty' / 'cat').mkdir(parents=True)
     with pytest.raises(ValueError, match=re.escape("sub-folders ['cat'] but no files")):
         convert_folder.convert_folder(str(tmp_path / 'empty'), str(tmp_path / 'out'))
+
+
+def test_shards_go_beside_other_files_without_touching_them(tmp_path):
+    source = str(tmp_path / 'src')
+    _make_source(source, per_class=2)
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'notes.txt').write_text('mine')
+    (out / 'holiday.jpg').write_bytes(b'\xff\xd8 a photo')
+    result = convert_folder.convert_folder(source, str(out), num_validation=1,
+                                           num_shards=1, num_workers=0)
+    assert result.converted
+    assert (out / 'notes.txt').read_text() == 'mine'
+    assert (out / 'holiday.jpg').read_bytes() == b'\xff\xd8 a photo'
+
+
+@pytest.mark.parametrize('overwrite', [False, True])
+def test_shards_of_another_name_are_neither_replaced_nor_mixed_with(tmp_path, overwrite):
+    # 'pets_cats_train_...' starts with 'pets_' but is not the 'pets' dataset's: an
+    # overwrite of 'pets' used to delete it.
+    source = str(tmp_path / 'src')
+    _make_source(source, per_class=2)
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'pets_cats_train_00000-of-00001.tfrecord').write_bytes(b'not ours')
+    with pytest.raises(ValueError, match=r"^dataset_dir='.*/out' holds TFRecord files that "
+                                         r"are not the 'pets' dataset's \(pets_cats_train_"):
+        convert_folder.convert_folder(source, str(out), name='pets', num_workers=0,
+                                      overwrite=overwrite)
+    assert os.listdir(out) == ['pets_cats_train_00000-of-00001.tfrecord']
+    assert (out / 'pets_cats_train_00000-of-00001.tfrecord').read_bytes() == b'not ours'

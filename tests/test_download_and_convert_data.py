@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from datasets import conversion
 from datasets import convert_cifar10
 from datasets import convert_flowers
 from datasets import convert_mnist
@@ -342,7 +343,7 @@ def test_unsafe_archives_are_refused_by_every_converter(tmp_path, converter,
     with pytest.raises(ValueError, match='outside'):
         converter.run(str(tmp_path / 'out'), archive=str(archive))
     assert not (tmp_path / escaped).exists()
-    assert os.listdir(tmp_path / 'out') == []
+    assert not (tmp_path / 'out').exists()  # as it was: the converter made it, then removed it
 
 
 @pytest.mark.parametrize('converter', [convert_flowers, convert_cifar10, convert_mnist])
@@ -351,3 +352,104 @@ def test_a_failed_download_leaves_the_folder_empty(tmp_path, converter):
     with pytest.raises(OSError):
         converter.run(str(out), url=(tmp_path / 'missing' / 'x.tgz').as_uri())
     assert not out.exists() or os.listdir(out) == []
+
+
+# --- no converter replaces what it did not write --------------------------------------
+
+def _snapshot(folder):
+    """{name: bytes} of the files in `folder`."""
+    return {n: (folder / n).read_bytes() for n in sorted(os.listdir(folder))}
+
+
+def _converted_cifar10(tmp_path):
+    archive = tmp_path / 'cifar-10-python.tar.gz'
+    _cifar_archive(archive)
+    out = tmp_path / 'data'
+    convert_cifar10.run(str(out), archive=str(archive))
+    return out
+
+
+@pytest.mark.parametrize('overwrite', [False, True])
+def test_another_datasets_folder_is_refused_with_or_without_overwrite(tmp_path, overwrite):
+    out = _converted_cifar10(tmp_path)
+    before = _snapshot(out)
+    archive = tmp_path / 'flower_photos.tgz'
+    _flowers_archive(archive)
+    with pytest.raises(conversion.ForeignFilesError) as info:
+        convert_flowers.run(str(out), archive=str(archive), num_validation=2,
+                            num_workers=0, overwrite=overwrite)
+    message = str(info.value)
+    assert message.startswith("dataset_dir=%r holds TFRecord files that are not the "
+                              "'flowers' dataset's (cifar10_test_00000-of-00001.tfrecord, "
+                              % str(out))
+    assert 'Choose another dataset_dir' in message and '\n' not in message
+    assert _snapshot(out) == before  # cifar10's labels.txt and shards untouched
+
+
+@pytest.mark.parametrize('converter', ['flowers', 'cifar10', 'mnist'])
+@pytest.mark.parametrize('overwrite', [False, True])
+def test_a_users_labels_txt_is_never_replaced(tmp_path, converter, overwrite):
+    out = tmp_path / 'data'
+    out.mkdir()
+    (out / 'labels.txt').write_text('0:my own\n1:classes\n')
+    (out / 'photo.jpg').write_bytes(b'\xff\xd8 mine')
+    before = _snapshot(out)
+    archive = tmp_path / 'archive.tgz'
+    kwargs = {'overwrite': overwrite, 'archive': str(archive)}
+    if converter == 'flowers':
+        _flowers_archive(archive)
+        run, kwargs = convert_flowers.run, dict(kwargs, num_validation=2, num_workers=0)
+    elif converter == 'cifar10':
+        _cifar_archive(archive)
+        run = convert_cifar10.run
+    else:
+        _mnist_files(str(tmp_path / 'files'))
+        run, kwargs['archive'] = convert_mnist.run, str(tmp_path / 'files')
+    with pytest.raises(ValueError, match=r"^dataset_dir='.*/data' holds labels\.txt beside "
+                                         r"no '%s' shard, so no conversion" % converter):
+        run(str(out), **kwargs)
+    assert _snapshot(out) == before
+
+
+def test_overwrite_replaces_tf_slims_single_files_of_the_same_dataset(tmp_path):
+    # TF-Slim's converter wrote cifar10_train.tfrecord; left beside the new shards,
+    # it would be read with them (the reader takes both names).
+    out = _converted_cifar10(tmp_path)
+    for name in os.listdir(out):
+        if name.endswith('.tfrecord'):
+            os.remove(out / name)
+    (out / 'cifar10_train.tfrecord').write_bytes(b'')
+    (out / 'cifar10_test.tfrecord').write_bytes(b'')
+    (out / 'notes.txt').write_text('mine')
+    archive = tmp_path / 'cifar-10-python.tar.gz'
+    assert not convert_cifar10.run(str(out), archive=str(archive)).converted
+    convert_cifar10.run(str(out), archive=str(archive), overwrite=True)
+    assert sorted(os.listdir(out)) == (
+        ['cifar10_test_00000-of-00001.tfrecord']
+        + ['cifar10_train_%05d-of-00005.tfrecord' % i for i in range(5)]
+        + ['labels.txt', 'notes.txt'])
+    assert (out / 'notes.txt').read_text() == 'mine'
+    assert len(list(dataset_factory.get_dataset('cifar10', 'train', str(out)).read())) == 10
+
+
+def test_a_file_as_dataset_dir_is_refused(tmp_path):
+    path = tmp_path / 'data'
+    path.write_text('mine')
+    archive = tmp_path / 'cifar-10-python.tar.gz'
+    _cifar_archive(archive)
+    with pytest.raises(ValueError, match=r"^dataset_dir='.*/data' is a file; expected a "
+                                         r'folder'):
+        convert_cifar10.run(str(path), archive=str(archive))
+    assert path.read_text() == 'mine'
+
+
+def test_an_archive_already_in_dataset_dir_is_used_and_kept(tmp_path):
+    # TF-Slim deletes the archive it downloaded; one that was there is the user's.
+    out = tmp_path / 'data'
+    out.mkdir()
+    _flowers_archive(out / 'flower_photos.tgz')
+    before = (out / 'flower_photos.tgz').read_bytes()
+    url = (tmp_path / 'elsewhere' / 'flower_photos.tgz').as_uri()  # never fetched
+    result = convert_flowers.run(str(out), url=url, num_validation=2, num_workers=0)
+    assert result.splits_to_sizes == {'train': 4, 'validation': 2}
+    assert (out / 'flower_photos.tgz').read_bytes() == before
