@@ -7,7 +7,9 @@ parallel, everything `AUTOTUNE`d and prefetched.
 
 A record whose image cannot be decoded stops the pipeline with an error that names
 its shard and says how to skip such records; `read(skip_corrupt_images=True)` skips
-them instead and counts them in `num_skipped_images`.
+them instead and counts them in `num_skipped_images`. A damaged shard (truncated,
+overwritten) stops it with a `tf.errors.DataLossError` that names no file; after
+one, `describe_data_loss(error)` finds the shard and says where and what.
 """
 import io
 import os
@@ -19,6 +21,7 @@ from absl import logging
 from PIL import Image
 
 from datasets import dataset_utils
+from datasets import tfrecord_check
 
 _AUTOTUNE = tf.data.AUTOTUNE
 _MAX_SHUFFLE_BUFFER = 2048
@@ -136,6 +139,33 @@ class DatasetSplit:
             if shuffle:
                 decoded = decoded.shuffle(buffer_size, seed=seed)
         return decoded.prefetch(_AUTOTUNE)
+
+    def find_damaged_shards(self):
+        """Returns a `tfrecord_check.ShardDamage` for each damaged shard, in order.
+
+        Reads every shard once: meant for after a failure, not for every run.
+        """
+        return tfrecord_check.find_damaged_shards(self.data_sources)
+
+    def describe_data_loss(self, error=None):
+        """Returns one line naming the damaged shard, the byte and what is wrong.
+
+        Call it when reading the split raised `tf.errors.DataLossError` (which names
+        no file), e.g.:
+
+            except tf.errors.DataLossError as e:
+                sys.exit(dataset.describe_data_loss(e))
+
+        The line reads like "TFRecord shard '/data/flowers_train_00001-of-00005.tfrecord'
+        of the 'train' split of the 'flowers' dataset is damaged at byte 4096 (after 12
+        whole records): truncated: ...". Slow as `find_damaged_shards`.
+
+        Args:
+          error: the `DataLossError`, quoted if no shard is found damaged any more.
+        """
+        return tfrecord_check.describe(
+            self.find_damaged_shards(),
+            'the %r split of the %r dataset' % (self.split_name, self.name), error)
 
     def _keep_and_count(self, image, label, missing, shard, last):
         del image, label
