@@ -56,7 +56,7 @@ _TFRECORD_RE = re.compile(r'(\.tfrecords?$)|(-\d{5}-of-\d{5}$)')
 
 
 class ForeignFilesError(ValueError):
-    """A dataset folder holds files that writing a dataset into it would replace or mix with."""
+    """A folder holds files that writing a dataset into it would replace or mix with."""
 
 
 def check_dataset_dir(dataset_dir, name, splits):
@@ -86,7 +86,8 @@ def check_dataset_dir(dataset_dir, name, splits):
             'dataset_dir=%r holds TFRecord files that are not the %r dataset\'s (%s); '
             'expected a new or empty folder, or one holding only the %r dataset: a '
             'folder has one labels.txt, and readers would mix the shards. Choose '
-            'another dataset_dir.' % (dataset_dir, name, some_names(foreign), name))
+            'another dataset_dir.'
+            % (dataset_dir, name, dataset_utils.some_names(foreign), name))
     if shared and not own:
         raise ForeignFilesError(
             'dataset_dir=%r holds %s beside no %r shard, so no conversion of %r wrote '
@@ -119,7 +120,8 @@ def keep_existing(dataset_dir, name, overwrite, splits):
     if existing and not overwrite:
         logging.warning('%s already holds a converted dataset (%s); keeping it. Pass '
                         'overwrite=True (--overwrite) to re-create it.',
-                        dataset_dir, some_names([os.path.basename(p) for p in existing]))
+                        dataset_dir,
+                        dataset_utils.some_names(os.path.basename(p) for p in existing))
         return True
     return False
 
@@ -169,15 +171,6 @@ def publish(staging, dataset_dir, name, splits):
         os.replace(os.path.join(staging, filename), os.path.join(dataset_dir, filename))
     for path in stale:
         os.remove(path)
-
-
-def some_names(names, limit=4):
-    """Returns `'a, b, c'` or `'a, b, c, d and 5 more'` for a message."""
-    names = list(names)
-    shown = ', '.join(names[:limit])
-    if len(names) > limit:
-        shown += ' and %d more' % (len(names) - limit)
-    return shown
 def write_split(serialized_examples, num_items, out_dir, name, split_name, num_shards):
     """Writes examples into `num_shards` shards by input position; returns the count.
 

@@ -178,7 +178,7 @@ def check_folder(dataset_dir, given=None):
             '(%s); expected a folder that does not exist, an empty one, or one holding '
             'only the digits dataset. The digits are never written beside other data: '
             'to read another dataset, pass its name as dataset_name.'
-            % (shown, conversion.some_names(foreign)))
+            % (shown, dataset_utils.some_names(foreign)))
 
 
 def load_images():

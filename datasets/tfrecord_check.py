@@ -1,4 +1,4 @@
-"""Finds the damaged TFRecord files of a dataset: which shard, at which byte, what is wrong.
+"""Finds the damaged TFRecord files of a dataset: which shard, which byte, what is wrong.
 
 `tf.data` stops on a truncated or overwritten shard with a `tf.errors.DataLossError`
 that names neither the file nor the dataset. After such a failure,
@@ -6,7 +6,7 @@ that names neither the file nor the dataset. After such a failure,
 exactly what failed in the pipeline fails here), and for a shard that fails, reads
 it record by record to find the first bad record, then looks at its framing:
 
-    uint64 length | uint32 masked crc32c of the length | data | uint32 masked crc32c of the data
+    uint64 length | uint32 masked crc32c of the length | data | uint32 masked crc32c of it
 
 to say whether the file ends inside the record (truncated), its length header is
 damaged, or its data are. A file cut inside a record's header reads without an
@@ -20,7 +20,8 @@ import struct
 
 import tensorflow as tf
 
-ShardDamage = collections.namedtuple('ShardDamage', ['path', 'offset', 'record', 'problem'])
+ShardDamage = collections.namedtuple('ShardDamage',
+                                     ['path', 'offset', 'record', 'problem'])
 ShardDamage.__doc__ = """The first damaged record of a TFRecord file.
 
 Fields:
@@ -46,7 +47,7 @@ def find_damaged_shards(paths):
 
 
 def find_damage(path):
-    """Returns the `ShardDamage` of the first bad record of `path`, or None if it reads whole."""
+    """Returns the `ShardDamage` of the first bad record of `path`; None if it is whole."""
     try:
         # One pass in TensorFlow's reader; almost every shard ends here.
         record, offset = tf.data.TFRecordDataset(path).reduce(
@@ -84,8 +85,8 @@ def describe(damaged, what='', error=None):
     of_what = ' of %s' % what if what else ''
     if not damaged:
         said = ' (TensorFlow said: %s)' % _first_line(error.message) if error else ''
-        return ('Lost data while reading the shards%s%s, but every shard reads whole now; '
-                'were the files changed while they were read?' % (of_what, said))
+        return ('Lost data while reading the shards%s%s, but every shard reads whole '
+                'now; were the files changed while they were read?' % (of_what, said))
     first = damaged[0]
     line = ('TFRecord shard %r%s is damaged at byte %d (after %d whole records): %s; '
             'expected whole records (length, its checksum, data, its checksum).'
