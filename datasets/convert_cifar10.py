@@ -50,12 +50,14 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
     with conversion.staging_dir(dataset_dir) as work:
         source, out = os.path.join(work, 'source'), os.path.join(work, 'out')
         os.makedirs(out)
-        download.extract_tar(archive_path, source)
+        convert_flowers.unpack(archive_path, bool(archive), downloaded, source,
+                               'cifar-10-python.tar.gz, the python version')
         batches = os.path.join(source, 'cifar-10-batches-py')
         splits = {'train': ['data_batch_%d' % (i + 1) for i in range(NUM_TRAIN_FILES)],
                   'test': ['test_batch']}
+        shown = ('archive=%r' if archive else 'The archive %r') % (archive_path,)
         for split_name, filenames in splits.items():
-            images, labels = _load_batches([os.path.join(batches, f) for f in filenames])
+            images, labels = _load_batches(batches, filenames, shown)
             sizes[split_name] = conversion.write_split(
                 _examples(images, labels), len(labels), out, 'cifar10', split_name,
                 len(filenames))
@@ -66,18 +68,33 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
     return conversion.ConversionResult(dataset_dir, sizes, 0, [], True)
 
 
-def _load_batches(paths):
+def _load_batches(batches_dir, filenames, shown):
     images, labels = [], []
-    for path in paths:
+    for filename in filenames:
+        path = os.path.join(batches_dir, filename)
         if not os.path.isfile(path):
-            raise ValueError('The CIFAR-10 archive lacks %s; expected the python '
-                             'version, cifar-10-python.tar.gz.' % os.path.basename(path))
-        # The official batches are pickles; only open archives you trust.
-        with open(path, 'rb') as f:
-            batch = pickle.load(f, encoding='bytes')
-        data = np.asarray(batch[b'data'], np.uint8)
-        images.append(data.reshape(-1, 3, IMAGE_SIZE, IMAGE_SIZE).transpose(0, 2, 3, 1))
-        labels.extend(int(label) for label in batch[b'labels'])
+            raise ValueError('%s lacks %s (in cifar-10-batches-py/); expected the python '
+                             'version, cifar-10-python.tar.gz.' % (shown, filename))
+        try:
+            # The official batches are pickles; only open archives you trust.
+            with open(path, 'rb') as f:
+                batch = pickle.load(f, encoding='bytes')
+            data = np.asarray(batch[b'data'], np.uint8)
+            batch_images = data.reshape(-1, 3, IMAGE_SIZE, IMAGE_SIZE)
+            batch_images = batch_images.transpose(0, 2, 3, 1)  # planar to HWC
+            batch_labels = [int(label) for label in batch[b'labels']]
+        except (pickle.UnpicklingError, EOFError, AttributeError, IndexError, KeyError,
+                TypeError, ValueError) as e:
+            raise ValueError('%s holds a cifar-10-batches-py/%s that is not a CIFAR-10 '
+                             'batch (%s: %s); expected the python version, '
+                             'cifar-10-python.tar.gz.'
+                             % (shown, filename, type(e).__name__, e)) from None
+        if len(batch_labels) != len(batch_images):
+            raise ValueError('%s holds a cifar-10-batches-py/%s with %d images but %d '
+                             'labels; expected one label per image.'
+                             % (shown, filename, len(batch_images), len(batch_labels)))
+        images.append(batch_images)
+        labels.extend(batch_labels)
     return np.concatenate(images), labels
 
 

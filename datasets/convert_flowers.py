@@ -42,7 +42,8 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False, seed=RANDOM_SE
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
     archive_path, downloaded = fetch(url, dataset_dir, archive)
     with conversion.staging_dir(dataset_dir) as work:
-        download.extract_tar(archive_path, work)
+        unpack(archive_path, bool(archive), downloaded, work,
+               'flower_photos.tgz, a tar.gz of one folder of JPEGs per class')
         source_dir = os.path.join(work, 'flower_photos')
         if not os.path.isdir(source_dir):  # an archive of the class folders themselves
             source_dir = work
@@ -71,3 +72,26 @@ def fetch(url, dataset_dir, archive=None):
     dest = os.path.join(dataset_dir, url.rstrip('/').split('/')[-1])
     existed = os.path.exists(dest)
     return download.download_file(url, dest), not existed
+
+
+def unpack(archive_path, given, downloaded, target, expected):
+    """Extracts `archive_path` (from `fetch`) into `target`.
+
+    Args:
+      archive_path, downloaded: what `fetch` returned.
+      given: whether `archive_path` is the caller's `archive` argument.
+      target: the folder to extract into.
+      expected: what the archive should be, for the message.
+
+    Raises:
+      ValueError: as `download.extract_tar`; the message starts `archive=...` for
+        the caller's archive. A file this run downloaded is removed then, so that
+        the next run fetches it again.
+    """
+    try:
+        download.extract_tar(archive_path, target, expected=expected,
+                             argument='archive' if given else None)
+    except ValueError:
+        if downloaded:
+            os.remove(archive_path)
+        raise

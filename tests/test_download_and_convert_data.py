@@ -317,9 +317,11 @@ def test_script_refuses_bad_flags():
     assert no_source.returncode != 0 and 'needs --source_dir' in no_source.stderr
 
 
-def test_not_a_tar_archive_is_a_tar_error(tmp_path):
+def test_not_a_tar_archive_is_a_value_error_naming_it(tmp_path):
     (tmp_path / 'fake.tgz').write_bytes(b'this is no archive')
-    with pytest.raises(tarfile.TarError):
+    with pytest.raises(ValueError, match=r"^The archive '.*fake\.tgz' is not a readable tar "
+                                         r'archive: it is not a tar file, compressed or '
+                                         r'not; expected a tar archive\.$'):
         download.extract_tar(str(tmp_path / 'fake.tgz'), str(tmp_path / 'target'))
 
 
@@ -453,3 +455,83 @@ def test_an_archive_already_in_dataset_dir_is_used_and_kept(tmp_path):
     result = convert_flowers.run(str(out), url=url, num_validation=2, num_workers=0)
     assert result.splits_to_sizes == {'train': 4, 'validation': 2}
     assert (out / 'flower_photos.tgz').read_bytes() == before
+
+
+# --- unreadable archives --------------------------------------------------------------
+
+def _valid_archive(converter, path, tmp_path):
+    """Writes a small valid archive for `converter` at `path`; returns its run kwargs."""
+    if converter == 'flowers':
+        _flowers_archive(path)
+        return {'num_validation': 2, 'num_workers': 0}
+    if converter == 'cifar10':
+        _cifar_archive(path)
+        return {}
+    _mnist_files(str(tmp_path / 'files'))
+    with tarfile.open(path, 'w:gz') as tar:
+        tar.add(str(tmp_path / 'files'), arcname='mnist')
+    return {}
+
+
+_RUN = {'flowers': convert_flowers.run, 'cifar10': convert_cifar10.run,
+        'mnist': convert_mnist.run}
+_EXPECTED = {'flowers': 'flower_photos.tgz, a tar.gz of one folder of JPEGs per class',
+             'cifar10': 'cifar-10-python.tar.gz, the python version',
+             'mnist': 'a folder or tar archive holding the four MNIST files '
+                      'train-images-idx3-ubyte.gz, '}
+
+
+@pytest.mark.parametrize('converter', ['flowers', 'cifar10', 'mnist'])
+@pytest.mark.parametrize('damage,reason', [
+    ('garbage', 'it is not a tar file, compressed or not'),
+    ('truncated', 'it ends early, as a cut-off download or copy does')])
+def test_an_unreadable_archive_is_named_and_the_folder_left_as_it_was(
+        tmp_path, converter, damage, reason):
+    archive = tmp_path / 'archive.tar.gz'
+    kwargs = _valid_archive(converter, archive, tmp_path)
+    data = archive.read_bytes()
+    if damage == 'garbage':  # what a failed download often is
+        archive.write_bytes(b'<html><body>404 Not Found</body></html>\n' * 10)
+    else:
+        archive.write_bytes(data[:len(data) // 2])
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'notes.txt').write_text('mine')
+    with pytest.raises(ValueError) as info:
+        _RUN[converter](str(out), archive=str(archive), **kwargs)
+    message = str(info.value)
+    assert message.startswith('archive=%r is not a readable tar archive: %s; expected %s'
+                              % (str(archive), reason, _EXPECTED[converter])), message
+    assert '\n' not in message
+    assert _snapshot(out) == {'notes.txt': b'mine'}
+    assert len(archive.read_bytes()) > 0  # the user's file, kept
+
+
+def test_a_downloaded_unreadable_archive_is_removed_and_no_folder_left(tmp_path):
+    # Kept, it would be taken for a complete download by the next run.
+    served = tmp_path / 'server' / 'flower_photos.tgz'
+    served.parent.mkdir()
+    served.write_bytes(b'<html>moved</html>')
+    out = tmp_path / 'out'
+    with pytest.raises(ValueError, match=r"^The archive '.*/out/flower_photos\.tgz' is not a "
+                                         r'readable tar archive'):
+        convert_flowers.run(str(out), url=served.as_uri())
+    assert not out.exists() or os.listdir(out) == []
+
+
+def test_damaged_files_inside_an_archive_are_named(tmp_path):
+    _mnist_files(str(tmp_path / 'files'))
+    labels = tmp_path / 'files' / 't10k-labels-idx1-ubyte.gz'
+    labels.write_bytes(labels.read_bytes()[:12])
+    with pytest.raises(ValueError, match=r"^'.*/files/t10k-labels-idx1-ubyte\.gz' is not a "
+                                         r'readable gzip file: it ends early'):
+        convert_mnist.run(str(tmp_path / 'out'), archive=str(tmp_path / 'files'))
+    archive = tmp_path / 'cifar.tgz'
+    with tarfile.open(archive, 'w:gz') as tar:
+        for name in ['data_batch_%d' % i for i in range(1, 6)] + ['test_batch']:
+            _add_bytes(tar, 'cifar-10-batches-py/' + name, b'not a pickle')
+    with pytest.raises(ValueError, match=r"^archive='.*cifar\.tgz' holds a "
+                                         r'cifar-10-batches-py/data_batch_1 that is not a '
+                                         r'CIFAR-10 batch \(UnpicklingError'):
+        convert_cifar10.run(str(tmp_path / 'out'), archive=str(archive))
+    assert not (tmp_path / 'out').exists()
