@@ -130,21 +130,26 @@ def keep_existing(dataset_dir, name, overwrite, splits):
 def staging_dir(dataset_dir):
     """Yields a fresh temporary folder inside `dataset_dir`, removed on exit.
 
-    `dataset_dir` is created if needed, and removed again if the block fails and
-    leaves it empty: a failed conversion leaves no trace.
+    `dataset_dir` (and its missing parents) are created if needed, and removed
+    again if the block fails and leaves them empty: a failed conversion leaves no
+    trace. (What the block put there, e.g. a downloaded archive, stays.)
     """
-    created = not os.path.isdir(dataset_dir)
+    created = []  # deepest first
+    folder = os.path.abspath(dataset_dir)
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        created.append(folder)
+        folder = os.path.dirname(folder)
     os.makedirs(dataset_dir, exist_ok=True)
     path = tempfile.mkdtemp(prefix='.converting-', dir=dataset_dir)
     try:
         yield path
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
-        if created:
+        for folder in created:
             try:
-                os.rmdir(dataset_dir)  # only if empty; anything else stays
+                os.rmdir(folder)  # only if empty; anything else stays
             except OSError:
-                pass
+                break
         raise
     finally:
         shutil.rmtree(path, ignore_errors=True)

@@ -43,11 +43,12 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
         dataset's shards, a `labels.txt` of its own); nothing is written then.
       OSError: if the download fails (no partial file is left).
     """
+    convert_flowers.check_archive(archive)
     if conversion.keep_existing(dataset_dir, 'cifar10', overwrite, SPLITS):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
-    archive_path, downloaded = convert_flowers.fetch(url, dataset_dir, archive)
     sizes = {}
     with conversion.staging_dir(dataset_dir) as work:
+        archive_path, downloaded = convert_flowers.fetch(url, dataset_dir, archive)
         source, out = os.path.join(work, 'source'), os.path.join(work, 'out')
         os.makedirs(out)
         convert_flowers.unpack(archive_path, bool(archive), downloaded, source,

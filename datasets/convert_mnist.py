@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from datasets import conversion
+from datasets import convert_flowers
 from datasets import dataset_utils
 from datasets import download
 from datasets import mnist
@@ -46,8 +47,7 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
         dataset's shards, a `labels.txt` of its own); nothing is written then.
       OSError: if a download fails (no partial file is left).
     """
-    if archive and not os.path.exists(archive):
-        raise ValueError('archive=%r does not exist.' % (archive,))
+    convert_flowers.check_archive(archive)
     if conversion.keep_existing(dataset_dir, 'mnist', overwrite, tuple(FILES)):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
     sizes = {}

@@ -6,11 +6,13 @@ download never leaves a half file under the final name. Archives are unpacked on
 if every member stays inside the target folder; one that is not a tar file, or is
 cut short or damaged, is refused with a `ValueError` that names it.
 """
+import http.client
 import lzma
 import os
 import sys
 import tarfile
 import tempfile
+import urllib.error
 import urllib.request
 import zlib
 
@@ -26,8 +28,9 @@ def download_file(url, dest_path, timeout=60):
     name) and not fetched again.
 
     Raises:
-      OSError: if the transfer fails or stops short of its announced length; no
-        file is left under `dest_path` nor under the temporary name.
+      OSError: if the transfer fails or stops short of its announced length; the
+        message names `url` and why. No file is left under `dest_path` nor under
+        the temporary name.
     """
     if os.path.exists(dest_path):
         logging.info('Using the already downloaded %s.', dest_path)
@@ -49,9 +52,14 @@ def download_file(url, dest_path, timeout=60):
                 received += len(chunk)
                 _progress(os.path.basename(dest_path), received, expected)
             if expected is not None and received != expected:
-                raise OSError('The download of %s stopped after %d of %d bytes.'
-                              % (url, received, expected))
+                raise OSError('it stopped after %d of %d bytes' % (received, expected))
         os.replace(tmp_path, dest_path)
+    except (OSError, http.client.HTTPException) as e:
+        _remove_quietly(tmp_path)
+        # urllib's own messages ('<urlopen error ...>') do not say which URL.
+        reason = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', e)
+        raise OSError('Could not download %s: %s.'
+                      % (url, str(reason).rstrip('.') or type(e).__name__)) from None
     except BaseException:
         _remove_quietly(tmp_path)
         raise
