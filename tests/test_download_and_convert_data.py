@@ -310,11 +310,13 @@ def test_script_converts_a_folder_in_parallel_and_reports_skips(tmp_path):
 def test_script_refuses_bad_flags():
     # Refused before TensorFlow is even imported, so these runs are quick.
     bad = _script('--dataset_name=svhn', '--dataset_dir=/tmp/x')
-    assert bad.returncode != 0 and 'flowers, cifar10, mnist, folder' in bad.stderr
+    assert bad.returncode == 2 and 'flowers, cifar10, mnist, folder' in bad.stderr
     no_dir = _script('--dataset_name=mnist')
-    assert no_dir.returncode != 0 and '--dataset_dir is required' in no_dir.stderr
+    assert no_dir.returncode == 2 and '--dataset_dir is required' in no_dir.stderr
     no_source = _script('--dataset_name=folder', '--dataset_dir=/tmp/x')
-    assert no_source.returncode != 0 and 'needs --source_dir' in no_source.stderr
+    assert no_source.returncode == 2 and 'needs --source_dir' in no_source.stderr
+    for done in (bad, no_dir, no_source):
+        assert len(done.stderr.splitlines()) == 1 and not done.stdout
 
 
 def test_not_a_tar_archive_is_a_value_error_naming_it(tmp_path):
@@ -540,3 +542,159 @@ def test_damaged_files_inside_an_archive_are_named(tmp_path):
         convert_cifar10.run(str(tmp_path / 'out'), archive=str(archive))
     assert not (tmp_path / 'out').exists()
 
+
+# --- the script's errors: one line, exit 2 for bad input, 1 for a failure ----------------
+
+PROG = 'download_and_convert_data.py: error: '
+
+
+@pytest.fixture
+def script(capsys):
+    """Runs the script's main in this process (quicker than a new TensorFlow).
+
+    Returns `run(*flags) -> (status, stdout, stderr)`.
+    """
+    import download_and_convert_data as module
+
+    def run(*args):
+        module.FLAGS.unparse_flags()
+        module.FLAGS(['download_and_convert_data.py'] + list(args))
+        status = module.main([])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    yield run
+    module.FLAGS.unparse_flags()
+
+
+def _error_line(err):
+    """The script's one error line; fails if there is not exactly one, or a traceback."""
+    assert 'Traceback' not in err, err
+    lines = [line for line in err.splitlines() if line.startswith(PROG)]
+    assert len(lines) == 1 and err.rstrip('\n').endswith(lines[0]), err
+    return lines[0][len(PROG):]
+
+
+def _tree(folder):
+    """{relative path: bytes or None for a folder} under `folder`; None if it is missing."""
+    if not os.path.exists(folder):
+        return None
+    found = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            found[os.path.relpath(os.path.join(root, name), folder)] = None
+        for name in files:
+            with open(os.path.join(root, name), 'rb') as f:
+                found[os.path.relpath(os.path.join(root, name), folder)] = f.read()
+    return found
+
+
+def test_script_bad_input_is_one_line_and_status_2(tmp_path, script):
+    """Every kind of bad input, each leaving --dataset_dir as it was."""
+    flowers = tmp_path / 'flower_photos.tgz'
+    _flowers_archive(flowers)
+    garbage = tmp_path / 'garbage.tgz'
+    garbage.write_bytes(b'<html>not found</html>')
+    cut = tmp_path / 'cut.tgz'
+    cut.write_bytes(flowers.read_bytes()[:flowers.stat().st_size // 2])
+    a_file = tmp_path / 'a_file'
+    a_file.write_text('mine')
+    no_images = tmp_path / 'no_images'
+    (no_images / 'cat').mkdir(parents=True)
+    (no_images / 'cat' / 'notes.txt').write_text('text')
+    cifar = _converted_cifar10(tmp_path)  # another dataset's folder
+    mine = tmp_path / 'mine'  # a labels.txt of the user's own
+    mine.mkdir()
+    (mine / 'labels.txt').write_text('0:mine\n')
+    new = tmp_path / 'new'
+    flowers_flags = ['--dataset_name=flowers', '--num_workers=0', '--num_validation=2']
+    cases = [
+        (['--dataset_name=svhn', '--dataset_dir=%s' % new],
+         "--dataset_name='svhn': expected one of flowers, cifar10, mnist, folder.", new),
+        (['--dataset_name=mnist'],
+         '--dataset_dir is required: the folder the TFRecords go to.', None),
+        (['--dataset_name=folder', '--dataset_dir=%s' % new],
+         '--dataset_name=folder needs --source_dir, the folder of class sub-folders to '
+         'convert.', new),
+        (flowers_flags + ['--dataset_dir=%s' % a_file, '--archive=%s' % flowers],
+         "--dataset_dir=%r is a file; expected a folder (new, empty, or holding the "
+         "'flowers' dataset) for the TFRecord shards and labels.txt." % str(a_file), a_file),
+        (['--dataset_name=folder', '--source_dir=%s' % (tmp_path / 'nope'),
+          '--dataset_dir=%s' % new],
+         "--source_dir=%r is not a folder; expected a folder with one sub-folder of "
+         "images per class." % str(tmp_path / 'nope'), new),
+        (['--dataset_name=folder', '--source_dir=%s' % no_images, '--dataset_dir=%s' % new,
+          '--num_workers=0'],
+         "--source_dir=%r holds no image that can be decoded: all 1 files in its class "
+         "sub-folders cat were skipped (e.g. %s: not a format Pillow recognises); "
+         "expected JPEG, PNG or other image files Pillow reads."
+         % (str(no_images), os.path.join('cat', 'notes.txt')), new),
+        (flowers_flags + ['--dataset_dir=%s' % new, '--archive=%s' % (tmp_path / 'no.tgz')],
+         "--archive=%r does not exist." % str(tmp_path / 'no.tgz'), new),
+        (flowers_flags + ['--dataset_dir=%s' % new, '--archive=%s' % garbage],
+         "--archive=%r is not a readable tar archive: it is not a tar file, compressed or "
+         "not; expected flower_photos.tgz, a tar.gz of one folder of JPEGs per class."
+         % str(garbage), new),
+        (flowers_flags + ['--dataset_dir=%s' % new, '--archive=%s' % cut],
+         "--archive=%r is not a readable tar archive: it ends early, as a cut-off download "
+         "or copy does; expected flower_photos.tgz, a tar.gz of one folder of JPEGs per "
+         "class." % str(cut), new),
+        (flowers_flags + ['--dataset_dir=%s' % cifar, '--archive=%s' % flowers,
+                          '--overwrite'],
+         "--dataset_dir=%r holds TFRecord files that are not the 'flowers' dataset's "
+         "(cifar10_test_00000-of-00001.tfrecord, cifar10_train_00000-of-00005.tfrecord, "
+         "cifar10_train_00001-of-00005.tfrecord, cifar10_train_00002-of-00005.tfrecord "
+         "and 2 more); expected a new or empty folder, or one holding only the 'flowers' "
+         "dataset: a folder has one labels.txt, and readers would mix the shards. Choose "
+         "another dataset_dir." % str(cifar), cifar),
+        (flowers_flags + ['--dataset_dir=%s' % mine, '--archive=%s' % flowers,
+                          '--overwrite'],
+         "--dataset_dir=%r holds labels.txt beside no 'flowers' shard, so no conversion "
+         "of 'flowers' wrote it; expected a new or empty folder, or one holding the "
+         "'flowers' dataset. Move it away or choose another dataset_dir." % str(mine),
+         mine),
+        (['--dataset_name=folder', '--source_dir=%s' % no_images, '--dataset_dir=%s' % new,
+          '--num_shards=0'],
+         '--num_shards=0: expected a positive integer.', new),
+    ]
+    for flags_, expected, folder in cases:
+        before = _tree(folder) if folder else None
+        status, out, err = script(*flags_)
+        assert (status, _error_line(err)) == (2, expected), flags_
+        assert out == ''
+        if folder:
+            assert _tree(folder) == before, flags_
+
+
+def test_script_failure_during_work_is_one_line_and_status_1(tmp_path, script):
+    out = tmp_path / 'out'
+    url = (tmp_path / 'server' / 'cifar-10-python.tar.gz').as_uri()
+    status, _, err = script('--dataset_name=cifar10', '--dataset_dir=%s' % out,
+                            '--url=%s' % url)
+    assert status == 1
+    assert _error_line(err) == (
+        'Could not download %s: [Errno 2] No such file or directory: %r.'
+        % (url, str(tmp_path / 'server' / 'cifar-10-python.tar.gz')))
+    assert not out.exists()
+
+
+def test_script_bad_archive_in_a_process_exits_2_with_one_line(tmp_path):
+    # The whole way: absl's app.run, exit status, stderr of a real process.
+    archive = tmp_path / 'cifar-10-python.tar.gz'
+    _cifar_archive(archive)
+    archive.write_bytes(archive.read_bytes()[:1000])
+    out = tmp_path / 'out'
+    done = _script('--dataset_name=cifar10', '--dataset_dir=%s' % out,
+                   '--archive=%s' % archive)
+    assert done.returncode == 2
+    # TensorFlow's own start-up lines (absl C++ logging) may come first.
+    assert _error_line(done.stderr) == (
+        "--archive=%r is not a readable tar archive: it ends early, as a cut-off download "
+        "or copy does; expected cifar-10-python.tar.gz, the python version." % str(archive))
+    assert done.stdout == '' and not out.exists()
+
+
+def test_script_bad_flag_value_is_one_line_and_status_2():
+    done = _script('--dataset_name=mnist', '--dataset_dir=/tmp/x', '--num_shards=two')
+    assert done.returncode == 2
+    assert _error_line(done.stderr).startswith('flag --num_shards=two: ')
