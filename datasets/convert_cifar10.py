@@ -15,7 +15,6 @@ from datasets import cifar10
 from datasets import conversion
 from datasets import convert_flowers
 from datasets import dataset_utils
-from datasets import download
 
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 NUM_TRAIN_FILES = 5
