@@ -10,13 +10,24 @@ Usage:
 
 `--archive` converts a local copy instead of downloading, `--url` downloads from
 elsewhere (`file://` works). A folder already holding the converted dataset is kept
-unless `--overwrite`. The work is done by the `datasets.convert_*` modules; this
-script only maps flags to them.
+unless `--overwrite`; a folder holding files the conversion did not write (another
+dataset, a labels.txt of your own) is refused, with or without `--overwrite`. The
+work is done by the `datasets.convert_*` modules; this script only maps flags to them.
+
+An error is one line on stderr, `download_and_convert_data.py: error: ...`, naming
+the flag and its value, and --dataset_dir is left as it was (but for a completed
+download, kept for the next run). The exit status is 2 for bad input (flags,
+folders, archives: the library's ValueErrors) and 1 for a failure during the work
+(a download, the disk: OSErrors).
 """
+import os
 import sys
 
-from absl import app
-from absl import flags
+# TensorFlow's C++ start-up notes are noise for a converter (see driver_utils).
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
 
 DATASET_NAMES = ('flowers', 'cifar10', 'mnist', 'folder')
 
@@ -44,20 +55,22 @@ flags.DEFINE_integer('num_workers', None, 'flowers and folder: worker processes 
 
 
 def main(argv):
+    """Converts as the flags say; returns the exit status (0, 2 bad input, 1 failure)."""
     del argv
     if FLAGS.dataset_name not in DATASET_NAMES:
-        raise app.UsageError('--dataset_name=%r: expected one of %s.'
-                             % (FLAGS.dataset_name, ', '.join(DATASET_NAMES)))
+        return _error('--dataset_name=%r: expected one of %s.'
+                      % (FLAGS.dataset_name, ', '.join(DATASET_NAMES)), 2)
     if not FLAGS.dataset_dir:
-        raise app.UsageError('--dataset_dir is required: the folder the TFRecords go to.')
+        return _error('--dataset_dir is required: the folder the TFRecords go to.', 2)
     if FLAGS.dataset_name == 'folder' and not FLAGS.source_dir:
-        raise app.UsageError('--dataset_name=folder needs --source_dir, the folder of '
-                             'class sub-folders to convert.')
+        return _error('--dataset_name=folder needs --source_dir, the folder of class '
+                      'sub-folders to convert.', 2)
     try:
         result = convert(FLAGS.dataset_name, FLAGS.dataset_dir)
-    except (ValueError, OSError) as e:  # bad input or a failed download: no traceback
-        print('Error: %s' % e, file=sys.stderr)
-        return 1
+    except ValueError as e:  # the library's word for bad input
+        return _error(_with_flag_names(e), 2)
+    except OSError as e:  # a download or the disk failed
+        return _error(_with_flag_names(e), 1)
     if not result.converted:
         print('%s already holds a converted dataset; kept it. Pass --overwrite to '
               're-create it.' % FLAGS.dataset_dir)
@@ -98,5 +111,27 @@ def convert(dataset_name, dataset_dir):
         seed=FLAGS.seed, num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite)
 
 
+def parse_flags(argv):
+    """Parses `argv` into FLAGS; a bad flag is one line on stderr and exit status 2."""
+    try:
+        return FLAGS(argv)
+    except flags.Error as e:
+        sys.exit(_error(str(e).splitlines()[0], 2))
+
+
+def _with_flag_names(error):
+    """The library's message, its leading `argument=` written as this script's flag."""
+    message = ' '.join(line.strip() for line in str(error).splitlines())
+    argument = message.split('=', 1)[0]
+    if '=' in message and argument.isidentifier() and argument in FLAGS:
+        message = '--' + message
+    return message
+
+
+def _error(message, status):
+    print('%s: error: %s' % (os.path.basename(__file__), message), file=sys.stderr)
+    return status
+
+
 if __name__ == '__main__':
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

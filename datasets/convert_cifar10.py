@@ -15,11 +15,11 @@ from datasets import cifar10
 from datasets import conversion
 from datasets import convert_flowers
 from datasets import dataset_utils
-from datasets import download
 
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 NUM_TRAIN_FILES = 5
 IMAGE_SIZE = 32
+SPLITS = ('train', 'test')
 
 
 def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
@@ -35,44 +35,66 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
       A `conversion.ConversionResult`.
 
     Raises:
-      ValueError: if the archive has an unsafe member or lacks the batch files.
+      ValueError: if `dataset_dir` is a file, or the archive is missing, not a
+        readable tar archive, has an unsafe member or lacks the batch files.
+      conversion.ForeignFilesError: (a ValueError) if `dataset_dir` holds files
+        this conversion would replace or mix with but did not write (another
+        dataset's shards, a `labels.txt` of its own); nothing is written then.
       OSError: if the download fails (no partial file is left).
     """
-    if conversion.keep_existing(dataset_dir, 'cifar10', overwrite):
+    convert_flowers.check_archive(archive)
+    if conversion.keep_existing(dataset_dir, 'cifar10', overwrite, SPLITS):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
-    archive_path, downloaded = convert_flowers.fetch(url, dataset_dir, archive)
     sizes = {}
     with conversion.staging_dir(dataset_dir) as work:
+        archive_path, downloaded = convert_flowers.fetch(url, dataset_dir, archive)
         source, out = os.path.join(work, 'source'), os.path.join(work, 'out')
         os.makedirs(out)
-        download.extract_tar(archive_path, source)
+        convert_flowers.unpack(archive_path, bool(archive), downloaded, source,
+                               'cifar-10-python.tar.gz, the python version')
         batches = os.path.join(source, 'cifar-10-batches-py')
         splits = {'train': ['data_batch_%d' % (i + 1) for i in range(NUM_TRAIN_FILES)],
                   'test': ['test_batch']}
+        shown = ('archive=%r' if archive else 'The archive %r') % (archive_path,)
         for split_name, filenames in splits.items():
-            images, labels = _load_batches([os.path.join(batches, f) for f in filenames])
+            images, labels = _load_batches(batches, filenames, shown)
             sizes[split_name] = conversion.write_split(
                 _examples(images, labels), len(labels), out, 'cifar10', split_name,
                 len(filenames))
         dataset_utils.write_label_file(dict(enumerate(cifar10.CLASS_NAMES)), out)
-        conversion.publish(out, dataset_dir, 'cifar10')
+        conversion.publish(out, dataset_dir, 'cifar10', SPLITS)
     if downloaded:
         os.remove(archive_path)
     return conversion.ConversionResult(dataset_dir, sizes, 0, [], True)
 
 
-def _load_batches(paths):
+def _load_batches(batches_dir, filenames, shown):
     images, labels = [], []
-    for path in paths:
+    for filename in filenames:
+        path = os.path.join(batches_dir, filename)
         if not os.path.isfile(path):
-            raise ValueError('The CIFAR-10 archive lacks %s; expected the python '
-                             'version, cifar-10-python.tar.gz.' % os.path.basename(path))
-        # The official batches are pickles; only open archives you trust.
-        with open(path, 'rb') as f:
-            batch = pickle.load(f, encoding='bytes')
-        data = np.asarray(batch[b'data'], np.uint8)
-        images.append(data.reshape(-1, 3, IMAGE_SIZE, IMAGE_SIZE).transpose(0, 2, 3, 1))
-        labels.extend(int(label) for label in batch[b'labels'])
+            raise ValueError('%s lacks %s (in cifar-10-batches-py/); expected the python '
+                             'version, cifar-10-python.tar.gz.' % (shown, filename))
+        try:
+            # The official batches are pickles; only open archives you trust.
+            with open(path, 'rb') as f:
+                batch = pickle.load(f, encoding='bytes')
+            data = np.asarray(batch[b'data'], np.uint8)
+            batch_images = data.reshape(-1, 3, IMAGE_SIZE, IMAGE_SIZE)
+            batch_images = batch_images.transpose(0, 2, 3, 1)  # planar to HWC
+            batch_labels = [int(label) for label in batch[b'labels']]
+        except (pickle.UnpicklingError, EOFError, AttributeError, IndexError, KeyError,
+                TypeError, ValueError) as e:
+            raise ValueError('%s holds a cifar-10-batches-py/%s that is not a CIFAR-10 '
+                             'batch (%s: %s); expected the python version, '
+                             'cifar-10-python.tar.gz.'
+                             % (shown, filename, type(e).__name__, e)) from None
+        if len(batch_labels) != len(batch_images):
+            raise ValueError('%s holds a cifar-10-batches-py/%s with %d images but %d '
+                             'labels; expected one label per image.'
+                             % (shown, filename, len(batch_images), len(batch_labels)))
+        images.append(batch_images)
+        labels.extend(batch_labels)
     return np.concatenate(images), labels
 
 

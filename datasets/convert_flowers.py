@@ -31,20 +31,36 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False, seed=RANDOM_SE
       A `conversion.ConversionResult`.
 
     Raises:
-      ValueError: if the archive has an unsafe member or no class folders.
+      ValueError: if `dataset_dir` is a file, or the archive is missing, not a
+        readable tar archive, has an unsafe member or no class folders.
+      conversion.ForeignFilesError: (a ValueError) if `dataset_dir` holds files
+        this conversion would replace or mix with but did not write (another
+        dataset's shards, a `labels.txt` of its own); nothing is written then.
       OSError: if the download fails (no partial file is left).
     """
-    if conversion.keep_existing(dataset_dir, 'flowers', overwrite):
+    check_archive(archive)
+    if conversion.keep_existing(dataset_dir, 'flowers', overwrite, convert_folder.SPLITS):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
-    archive_path, downloaded = fetch(url, dataset_dir, archive)
     with conversion.staging_dir(dataset_dir) as work:
-        download.extract_tar(archive_path, work)
+        archive_path, downloaded = fetch(url, dataset_dir, archive)
+        unpack(archive_path, bool(archive), downloaded, work,
+               'flower_photos.tgz, a tar.gz of one folder of JPEGs per class')
         source_dir = os.path.join(work, 'flower_photos')
         if not os.path.isdir(source_dir):  # an archive of the class folders themselves
             source_dir = work
-        result = convert_folder.convert_folder(
-            source_dir, dataset_dir, name='flowers', num_validation=num_validation,
-            num_shards=NUM_SHARDS, seed=seed, num_workers=num_workers, overwrite=True)
+        try:
+            result = convert_folder.convert_folder(
+                source_dir, dataset_dir, name='flowers', num_validation=num_validation,
+                num_shards=NUM_SHARDS, seed=seed, num_workers=num_workers,
+                overwrite=True)
+        except ValueError as e:
+            # The unpacked folder is gone when this is read: name the archive.
+            said = 'source_dir=%r' % (source_dir,)
+            if not str(e).startswith(said):
+                raise
+            shown = ('archive=%r' if archive else 'The archive %r') % (archive_path,)
+            raise ValueError('%s, unpacked,%s' % (shown, str(e)[len(said):].replace(
+                source_dir, 'flower_photos'))) from None
     if downloaded:  # as TF-Slim, drop the archive once converted
         os.remove(archive_path)
     return result
@@ -53,12 +69,45 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False, seed=RANDOM_SE
 def fetch(url, dataset_dir, archive=None):
     """Returns `(local path, downloaded)`: `archive` if given, else `url` downloaded.
 
+    `downloaded` is True only for a file this call fetched, the one a converter may
+    delete once done: a file already under the download's name in `dataset_dir`
+    (a user's copy, or an earlier run's download) is used and kept.
+
     Raises:
       ValueError: if `archive` is given but does not exist.
     """
     if archive:
-        if not os.path.exists(archive):
-            raise ValueError('archive=%r does not exist.' % (archive,))
+        check_archive(archive)
         return archive, False
     dest = os.path.join(dataset_dir, url.rstrip('/').split('/')[-1])
-    return download.download_file(url, dest), True
+    existed = os.path.exists(dest)
+    return download.download_file(url, dest), not existed
+
+
+def check_archive(archive):
+    """Raises a ValueError naming `archive` if it is given but does not exist."""
+    if archive and not os.path.exists(archive):
+        raise ValueError('archive=%r does not exist.' % (archive,))
+
+
+def unpack(archive_path, given, downloaded, target, expected):
+    """Extracts `archive_path` (from `fetch`) into `target`.
+
+    Args:
+      archive_path, downloaded: what `fetch` returned.
+      given: whether `archive_path` is the caller's `archive` argument.
+      target: the folder to extract into.
+      expected: what the archive should be, for the message.
+
+    Raises:
+      ValueError: as `download.extract_tar`; the message starts `archive=...` for
+        the caller's archive. A file this run downloaded is removed then, so that
+        the next run fetches it again.
+    """
+    try:
+        download.extract_tar(archive_path, target, expected=expected,
+                             argument='archive' if given else None)
+    except ValueError:
+        if downloaded:
+            os.remove(archive_path)
+        raise

@@ -7,7 +7,8 @@ Class ids are the sorted sub-folder names. The train/validation split is a shuff
 of the sorted file list with `seed`, so a seed gives the same shards on any machine
 and with any number of workers. Files are validated (fully decoded) in parallel
 worker processes; files that are not decodable images are skipped, logged and
-counted. The workers are started with 'spawn', so a script calling this needs the
+counted. A split none of whose files decode is not written, and a folder none of
+whose files decode is refused: no empty dataset is ever written. The workers are started with 'spawn', so a script calling this needs the
 usual `if __name__ == '__main__':` guard of multiprocessing (or `num_workers=0`).
 Read the result with `get_dataset('custom', split, dataset_dir)` (or the
 dataset module of `name`).
@@ -46,9 +47,13 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
       A `conversion.ConversionResult`.
 
     Raises:
-      ValueError: for a missing `source_dir`, one without class sub-folders or
-        files, or an out-of-range `num_validation`, `validation_fraction`,
-        `num_shards` or `num_workers`.
+      ValueError: for a missing `source_dir`, one without class sub-folders, files
+        or any decodable image (nothing is written then), or an out-of-range
+        `num_validation`, `validation_fraction`, `num_shards` or `num_workers`; a
+        `dataset_dir` that is a file.
+      conversion.ForeignFilesError: (a ValueError) if `dataset_dir` holds files
+        this conversion would replace or mix with but did not write (another
+        dataset's shards, a `labels.txt` of its own); nothing is written then.
     """
     if not os.path.isdir(source_dir):
         raise ValueError('source_dir=%r is not a folder; expected a folder with one '
@@ -67,7 +72,7 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
     if not isinstance(num_validation, int) or not 0 <= num_validation < len(files):
         raise ValueError('num_validation=%r: expected an integer in [0, %d), the number '
                          'of files in %s.' % (num_validation, len(files), source_dir))
-    if conversion.keep_existing(dataset_dir, name, overwrite):
+    if conversion.keep_existing(dataset_dir, name, overwrite, SPLITS):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
 
     random.Random(seed).shuffle(files)
@@ -81,13 +86,32 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
                 continue
             loaded = _imap(pool, image_files.read_image, [p for p, _ in split_files])
             examples = _examples(split_files, loaded, skipped)
-            sizes[split_name] = conversion.write_split(
+            size = conversion.write_split(
                 examples, len(split_files), staging, name, split_name, num_shards)
             shards = [os.path.join(staging, f) for f in sorted(os.listdir(staging))
                       if f.startswith('%s_%s_' % (name, split_name))]
-            custom.write_split_sizes(staging, split_name, shards, sizes[split_name])
+            if not size:
+                # Shards without a record would only fail later, in training.
+                for path in shards:
+                    os.remove(path)
+                continue
+            sizes[split_name] = size
+            custom.write_split_sizes(staging, split_name, shards, size)
+        if not sizes:
+            path, reason = min(skipped)
+            raise ValueError(
+                'source_dir=%r holds no image that can be decoded: all %d files in its '
+                'class sub-folders %s were skipped (e.g. %s: %s); expected JPEG, PNG or '
+                'other image files Pillow reads.' % (
+                    source_dir, len(skipped), dataset_utils.some_names(class_names),
+                    os.path.relpath(path, source_dir), reason))
+        for split_name in SPLITS:
+            if splits[split_name] and split_name not in sizes:
+                logging.warning('All %d %s files of %s were skipped; no %s split is '
+                                'written.', len(splits[split_name]), split_name,
+                                source_dir, split_name)
         dataset_utils.write_label_file(dict(enumerate(class_names)), staging)
-        conversion.publish(staging, dataset_dir, name)
+        conversion.publish(staging, dataset_dir, name, SPLITS)
     if skipped:
         logging.warning('Skipped %d files of %s that are not decodable images.',
                         len(skipped), source_dir)

@@ -9,9 +9,11 @@ import json
 import os
 import re
 
+import tensorflow as tf
 from absl import logging
 
 from datasets import dataset_utils
+from datasets import tfrecord_check
 from datasets import tfrecord_dataset
 
 SIZES_FILENAME = 'split_sizes.json'
@@ -36,6 +38,8 @@ def get_split(split_name, dataset_dir, file_pattern=None):
       ValueError: if `dataset_dir` is not given, or `split_name` is not among the
         splits the shard names show (the message lists them).
       FileNotFoundError: if `labels.txt` is missing or no shard matches.
+      ValueError: if a shard is damaged (its split is counted when first read):
+        the message names the shard, the byte and what is wrong.
     """
     if not dataset_dir:
         raise ValueError('dataset_dir=%r: the custom dataset needs the folder that holds '
@@ -54,7 +58,12 @@ def get_split(split_name, dataset_dir, file_pattern=None):
         file_pattern = '*_%s_*-of-*.tfrecord'
     labels_to_names = dataset_utils.read_label_file(dataset_dir)
     shards = tfrecord_dataset.find_shards(dataset_dir, file_pattern, 'custom', split_name)
-    num_samples = _cached_split_size(dataset_dir, split_name, shards)
+    try:
+        num_samples = _cached_split_size(dataset_dir, split_name, shards)
+    except tf.errors.DataLossError as e:
+        raise ValueError(tfrecord_check.describe(
+            tfrecord_check.find_damaged_shards(shards),
+            'the %r split of the custom dataset' % split_name, e)) from None
     return tfrecord_dataset.DatasetSplit(
         'custom', split_name, dataset_dir, [file_pattern], num_samples,
         max(labels_to_names) + 1 if labels_to_names else 0, labels_to_names,

@@ -82,6 +82,15 @@ def has_labels(dataset_dir, filename=LABELS_FILENAME):
     return os.path.isfile(os.path.join(dataset_dir, filename))
 
 
+def some_names(names, limit=4):
+    """Returns `'a, b, c'` or `'a, b, c, d and 5 more'`: a few names for a message."""
+    names = list(names)
+    shown = ', '.join(names[:limit])
+    if len(names) > limit:
+        shown += ' and %d more' % (len(names) - limit)
+    return shown
+
+
 def read_label_file(dataset_dir, filename=LABELS_FILENAME):
     """Reads `labels.txt` and returns `{id: class_name}`.
 

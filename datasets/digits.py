@@ -9,10 +9,16 @@ The build is atomic: it writes into a temporary folder and renames it into place
 when the folder already exists, moves the files in and writes a completion marker
 last), so a killed build never leaves a dataset that looks complete. Building twice
 gives byte-identical files.
+
+It is only ever written into a folder that does not exist, an empty one, or one that
+holds nothing but the digits dataset (any version of it, or a killed build of it): a
+`dataset_dir` holding anything else is someone's data, refused with a
+`conversion.ForeignFilesError` before anything is written.
 """
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -20,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from datasets import conversion
 from datasets import dataset_utils
 from datasets import tfrecord_dataset
 
@@ -44,6 +51,11 @@ ITEMS_TO_DESCRIPTIONS = {
 _VERSION = 1
 _MARKER = 'digits_complete.json'
 _SPLIT_SEED = 0
+_LABELS = {i: str(i) for i in range(NUM_CLASSES)}
+# What a folder of the digits dataset may hold: any version's shards, its labels
+# (checked by content), the marker and the temporary folders of killed builds.
+_OWN_SHARD_RE = re.compile(r'^digits_(train|validation)_\d{5}-of-\d{5}\.tfrecord$')
+_BUILD_PREFIX = '.digits-build-'
 
 
 def get_split(split_name, dataset_dir=None, file_pattern=None):
@@ -57,6 +69,9 @@ def get_split(split_name, dataset_dir=None, file_pattern=None):
 
     Raises:
       ValueError: if `split_name` is not a digits split.
+      ValueError: if `dataset_dir` is a file.
+      conversion.ForeignFilesError: (a ValueError) if `dataset_dir` holds files
+        that are not the digits dataset's; see `build`.
     """
     if split_name not in SPLITS_TO_SIZES:
         raise ValueError('split_name=%r is not a split of the digits dataset; valid '
@@ -85,14 +100,28 @@ def is_built(dataset_dir):
 
 
 def build(dataset_dir=None):
-    """Writes the digits shards and `labels.txt` unless already there; returns the folder."""
+    """Writes the digits shards and `labels.txt` unless already there; returns the folder.
+
+    Args:
+      dataset_dir: the cache folder; None for `default_dir()`.
+
+    Raises:
+      ValueError: if `dataset_dir` is a file.
+      conversion.ForeignFilesError: (a ValueError) if `dataset_dir` holds anything
+        but the digits dataset (a user's photos, another dataset's shards or
+        `labels.txt`). Nothing is written then; a built folder into which other
+        files were put is refused too, so nothing else is ever mixed with the
+        digits.
+    """
+    given = dataset_dir
     dataset_dir = os.path.abspath(os.path.expanduser(dataset_dir or default_dir()))
+    check_folder(dataset_dir, given)
     if is_built(dataset_dir):
         return dataset_dir
     if not os.path.isdir(dataset_dir):
         parent = os.path.dirname(dataset_dir)
         os.makedirs(parent, exist_ok=True)
-        tmp_dir = tempfile.mkdtemp(prefix='.digits-build-', dir=parent)
+        tmp_dir = tempfile.mkdtemp(prefix=_BUILD_PREFIX, dir=parent)
         try:
             os.chmod(tmp_dir, 0o755)  # mkdtemp's 0o700 would hide the cache from others
             _write_dataset(tmp_dir)
@@ -104,18 +133,52 @@ def build(dataset_dir=None):
         finally:
             shutil.rmtree(tmp_dir, ignore_errors=True)
         return dataset_dir
-    # The folder exists (made by the user, or a build of an older version): build
-    # beside the files, move them in, and write the completion marker last.
-    tmp_dir = tempfile.mkdtemp(prefix='.digits-build-', dir=dataset_dir)
+    # The folder exists (empty, or a build of an older version): build beside the
+    # files, move them in, drop the shards of an older version (read with the new
+    # ones, they would mix), and write the completion marker last.
+    tmp_dir = tempfile.mkdtemp(prefix=_BUILD_PREFIX, dir=dataset_dir)
     try:
         _write_dataset(tmp_dir)
         names = sorted(os.listdir(tmp_dir))
         names.remove(_MARKER)
-        for name in names + [_MARKER]:
+        for name in names:
             os.replace(os.path.join(tmp_dir, name), os.path.join(dataset_dir, name))
+        for name in os.listdir(dataset_dir):
+            if _OWN_SHARD_RE.match(name) and name not in names:
+                os.remove(os.path.join(dataset_dir, name))
+        os.replace(os.path.join(tmp_dir, _MARKER), os.path.join(dataset_dir, _MARKER))
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return dataset_dir
+
+
+def check_folder(dataset_dir, given=None):
+    """Raises unless `dataset_dir` is missing, empty, or holds only the digits dataset.
+
+    Args:
+      dataset_dir: the folder to check.
+      given: the value the caller was given, for the message (default: the folder).
+
+    Raises:
+      ValueError: if `dataset_dir` is a file.
+      conversion.ForeignFilesError: naming `dataset_dir` and a few foreign files.
+    """
+    shown = given or dataset_dir
+    if os.path.exists(dataset_dir) and not os.path.isdir(dataset_dir):
+        raise ValueError(
+            'dataset_dir=%r is a file; expected a folder for the embedded digits '
+            'dataset (a new or empty one, or its cache).' % (shown,))
+    if not os.path.isdir(dataset_dir):
+        return
+    foreign = sorted(name for name in os.listdir(dataset_dir)
+                     if not _is_own(dataset_dir, name))
+    if foreign:
+        raise conversion.ForeignFilesError(
+            'dataset_dir=%r holds files that are not the embedded digits dataset\'s '
+            '(%s); expected a folder that does not exist, an empty one, or one holding '
+            'only the digits dataset. The digits are never written beside other data: '
+            'to read another dataset, pass its name as dataset_name.'
+            % (shown, dataset_utils.some_names(foreign)))
 
 
 def load_images():
@@ -132,6 +195,23 @@ def split_indices():
         sum(SPLITS_TO_SIZES.values()))
     num_train = SPLITS_TO_SIZES['train']
     return {'train': order[:num_train], 'validation': order[num_train:]}
+
+
+def _is_own(dataset_dir, name):
+    path = os.path.join(dataset_dir, name)
+    if name.startswith(_BUILD_PREFIX):
+        return os.path.isdir(path)
+    if not os.path.isfile(path):
+        return False
+    if _OWN_SHARD_RE.match(name) or name == _MARKER:
+        return True
+    if name == dataset_utils.LABELS_FILENAME:
+        # Another dataset's labels.txt has the same name; only ours has this content.
+        try:
+            return dataset_utils.read_label_file(dataset_dir) == _LABELS
+        except (OSError, ValueError, UnicodeDecodeError):
+            return False
+    return False
 
 
 def _upscale(image):
@@ -163,6 +243,6 @@ def _write_dataset(dataset_dir):
                     example = dataset_utils.image_to_tfexample(
                         _png(images[i]), b'png', IMAGE_SIZE, IMAGE_SIZE, labels[i])
                     writer.write(example.SerializeToString())
-    dataset_utils.write_label_file({i: str(i) for i in range(NUM_CLASSES)}, dataset_dir)
+    dataset_utils.write_label_file(_LABELS, dataset_dir)
     with open(os.path.join(dataset_dir, _MARKER), 'w', encoding='utf-8') as f:
         json.dump({'version': _VERSION, 'splits': SPLITS_TO_SIZES}, f, sort_keys=True)

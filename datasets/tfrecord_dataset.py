@@ -7,7 +7,9 @@ parallel, everything `AUTOTUNE`d and prefetched.
 
 A record whose image cannot be decoded stops the pipeline with an error that names
 its shard and says how to skip such records; `read(skip_corrupt_images=True)` skips
-them instead and counts them in `num_skipped_images`.
+them instead and counts them in `num_skipped_images`. A damaged shard (truncated,
+overwritten) stops it with a `tf.errors.DataLossError` that names no file; after
+one, `describe_data_loss(error)` finds the shard and says where and what.
 """
 import io
 import os
@@ -19,6 +21,7 @@ from absl import logging
 from PIL import Image
 
 from datasets import dataset_utils
+from datasets import tfrecord_check
 
 _AUTOTUNE = tf.data.AUTOTUNE
 _MAX_SHUFFLE_BUFFER = 2048
@@ -48,12 +51,19 @@ class DatasetSplit:
     def __init__(self, name, split_name, dataset_dir, file_patterns, num_samples,
                  num_classes, labels_to_names=None, items_to_descriptions=None,
                  cache_decoded=False):
-        """Finds the shards; see `find_shards` for the errors it raises."""
+        """Finds the shards and checks that they hold records.
+
+        Raises:
+          ValueError: if `dataset_dir` is empty, or every shard found is an empty
+            file (a split without a record, which would train on nothing).
+          FileNotFoundError: if no shard matches (see `find_shards`).
+        """
         self.name = name
         self.split_name = split_name
         self.dataset_dir = dataset_dir
         self.file_pattern = file_patterns
         self.data_sources = find_shards(dataset_dir, file_patterns, name, split_name)
+        _check_not_empty(self.data_sources, dataset_dir, name, split_name)
         self.num_samples = num_samples
         self.num_classes = num_classes
         self.labels_to_names = labels_to_names
@@ -137,6 +147,33 @@ class DatasetSplit:
                 decoded = decoded.shuffle(buffer_size, seed=seed)
         return decoded.prefetch(_AUTOTUNE)
 
+    def find_damaged_shards(self):
+        """Returns a `tfrecord_check.ShardDamage` for each damaged shard, in order.
+
+        Reads every shard once: meant for after a failure, not for every run.
+        """
+        return tfrecord_check.find_damaged_shards(self.data_sources)
+
+    def describe_data_loss(self, error=None):
+        """Returns one line naming the damaged shard, the byte and what is wrong.
+
+        Call it when reading the split raised `tf.errors.DataLossError` (which names
+        no file), e.g.:
+
+            except tf.errors.DataLossError as e:
+                sys.exit(dataset.describe_data_loss(e))
+
+        The line reads like "TFRecord shard '/data/flowers_train_00001-of-00005.tfrecord'
+        of the 'train' split of the 'flowers' dataset is damaged at byte 4096 (after 12
+        whole records): truncated: ...". Slow as `find_damaged_shards`.
+
+        Args:
+          error: the `DataLossError`, quoted if no shard is found damaged any more.
+        """
+        return tfrecord_check.describe(
+            self.find_damaged_shards(),
+            'the %r split of the %r dataset' % (self.split_name, self.name), error)
+
     def _keep_and_count(self, image, label, missing, shard, last):
         del image, label
         def _count():
@@ -161,7 +198,8 @@ def make_split(name, split_name, dataset_dir, file_pattern, default_patterns,
     from `labels.txt` in `dataset_dir` when not given and the file exists.
 
     Raises:
-      ValueError: if `split_name` is not one of `splits_to_sizes`.
+      ValueError: if `split_name` is not one of `splits_to_sizes`, or the split's
+        shards hold no record (see `DatasetSplit`).
       FileNotFoundError: if no shard matches (see `find_shards`).
     """
     if split_name not in splits_to_sizes:
@@ -216,6 +254,21 @@ def decode_image(encoded):
     image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
     image.set_shape([None, None, 3])
     return image
+
+
+def _check_not_empty(paths, dataset_dir, name, split_name):
+    # A TFRecord file with a record has at least 16 bytes (framing), and one
+    # with bytes but no whole record fails when read; so sizes tell, and
+    # usually the first shard's size suffices.
+    for path in paths:
+        if tf.io.gfile.stat(path).length > 0:
+            return
+    raise ValueError(
+        'dataset_dir=%r: the %r split of the %r dataset holds no records: its shards '
+        '(%s) are empty files; expected at least one record. Re-create the dataset '
+        '(re-convert it), or pass the folder that holds it.'
+        % (dataset_dir, split_name, name,
+           dataset_utils.some_names([os.path.basename(p) for p in paths])))
 
 
 def _parse_and_decode(record):

@@ -1,6 +1,7 @@
 """Tests of the folder converter: round trip, record format, determinism, safety."""
 import filecmp
 import os
+import random
 import re
 
 import numpy as np
@@ -183,3 +184,78 @@ def test_source_errors(tmp_path):
     (tmp_path / 'empty' / 'cat').mkdir(parents=True)
     with pytest.raises(ValueError, match=re.escape("sub-folders ['cat'] but no files")):
         convert_folder.convert_folder(str(tmp_path / 'empty'), str(tmp_path / 'out'))
+
+
+def test_shards_go_beside_other_files_without_touching_them(tmp_path):
+    source = str(tmp_path / 'src')
+    _make_source(source, per_class=2)
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'notes.txt').write_text('mine')
+    (out / 'holiday.jpg').write_bytes(b'\xff\xd8 a photo')
+    result = convert_folder.convert_folder(source, str(out), num_validation=1,
+                                           num_shards=1, num_workers=0)
+    assert result.converted
+    assert (out / 'notes.txt').read_text() == 'mine'
+    assert (out / 'holiday.jpg').read_bytes() == b'\xff\xd8 a photo'
+
+
+@pytest.mark.parametrize('overwrite', [False, True])
+def test_shards_of_another_name_are_neither_replaced_nor_mixed_with(tmp_path, overwrite):
+    # 'pets_cats_train_...' starts with 'pets_' but is not the 'pets' dataset's: an
+    # overwrite of 'pets' used to delete it.
+    source = str(tmp_path / 'src')
+    _make_source(source, per_class=2)
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'pets_cats_train_00000-of-00001.tfrecord').write_bytes(b'not ours')
+    with pytest.raises(ValueError, match=r"^dataset_dir='.*/out' holds TFRecord files that "
+                                         r"are not the 'pets' dataset's \(pets_cats_train_"):
+        convert_folder.convert_folder(source, str(out), name='pets', num_workers=0,
+                                      overwrite=overwrite)
+    assert os.listdir(out) == ['pets_cats_train_00000-of-00001.tfrecord']
+    assert (out / 'pets_cats_train_00000-of-00001.tfrecord').read_bytes() == b'not ours'
+
+
+def test_a_folder_without_a_decodable_image_is_refused(tmp_path):
+    source = tmp_path / 'src'
+    for class_name in ('cat', 'dog'):
+        (source / class_name).mkdir(parents=True)
+        (source / class_name / 'notes.txt').write_text('not an image')
+    (source / 'dog' / 'cut.jpg').write_bytes(b'\xff\xd8\xff\xe0 cut short')
+    out = tmp_path / 'out'
+    with pytest.raises(ValueError) as info:
+        convert_folder.convert_folder(str(source), str(out), num_validation=1,
+                                      num_workers=0)
+    assert str(info.value) == (
+        "source_dir=%r holds no image that can be decoded: all 3 files in its class "
+        "sub-folders cat, dog were skipped (e.g. %s: not a format Pillow recognises); "
+        "expected JPEG, PNG or other image files Pillow reads." % (
+            str(source), os.path.join('cat', 'notes.txt')))
+    assert not out.exists()  # nothing written, not even the folder
+
+
+def test_a_split_whose_files_are_all_skipped_is_not_written(tmp_path):
+    source = tmp_path / 'src'
+    (source / 'a').mkdir(parents=True)
+    (source / 'b').mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((2, 2, 3), i, np.uint8)).save(source / 'a' / ('%d.png' % i))
+    (source / 'b' / 'bad.png').write_bytes(b'not a png')
+    # The seed whose shuffle puts the bad file first, i.e. into validation.
+    files = sorted(str(p) for p in source.glob('*/*'))
+    seed = next(s for s in range(100) if _shuffled(files, s)[0].endswith('bad.png'))
+    out = str(tmp_path / 'out')
+    result = convert_folder.convert_folder(str(source), out, num_validation=1, seed=seed,
+                                           num_workers=0)
+    assert result.splits_to_sizes == {'train': 3} and result.num_skipped == 1
+    assert not [n for n in os.listdir(out) if '_validation_' in n]
+    with pytest.raises(ValueError, match=r"split_name='validation'.*valid names \(from the "
+                                         r'shard names\): train\.'):
+        dataset_factory.get_dataset('custom', 'validation', out)
+
+
+def _shuffled(items, seed):
+    items = list(items)
+    random.Random(seed).shuffle(items)
+    return items

@@ -131,3 +131,98 @@ def test_existing_folder_gets_marker_last(tmp_path, monkeypatch):
     monkeypatch.setattr(os, 'replace', real_replace)
     digits.build(str(target))
     assert len(list(dataset_factory.get_dataset('digits', 'train', str(target)).read())) == 1500
+
+
+# --- never written beside other data --------------------------------------------------
+
+def _snapshot(folder):
+    """{relative path: bytes} of every file under `folder` (folders as None)."""
+    found = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            found[os.path.relpath(os.path.join(root, name), folder)] = None
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, 'rb') as f:
+                found[os.path.relpath(path, folder)] = f.read()
+    return found
+
+
+def _user_folder(folder):
+    folder.mkdir()
+    (folder / 'holiday.jpg').write_bytes(b'\xff\xd8 a photo')
+    (folder / 'cat.png').write_bytes(b'\x89PNG a cat')
+    (folder / 'labels.txt').write_text('0:cat\n1:dog\n')
+    (folder / 'sub').mkdir()
+    (folder / 'sub' / 'more.png').write_bytes(b'\x89PNG')
+    return folder
+
+
+def test_a_folder_of_someone_elses_files_is_refused_and_left_alone(tmp_path):
+    photos = _user_folder(tmp_path / 'photos')
+    before = _snapshot(photos)
+    for call in (lambda: digits.build(str(photos)),
+                 lambda: dataset_factory.get_dataset('digits', 'train', str(photos))):
+        with pytest.raises(digits.conversion.ForeignFilesError) as info:
+            call()
+        message = str(info.value)
+        assert message.startswith('dataset_dir=%r holds files that are not the embedded '
+                                  'digits dataset' % str(photos))
+        assert 'cat.png, holiday.jpg, labels.txt, sub' in message
+        assert 'dataset_name' in message and '\n' not in message
+        assert _snapshot(photos) == before  # not a byte written, not even a temp folder
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize('files', [
+    {'labels.txt': '0:airplane\n1:automobile\n'},  # another dataset's labels alone
+    {'labels.txt': '0:0\n1:1\n', 'cifar10_train_00000-of-00005.tfrecord': 'x'},
+    {'digits_train_00000-of-00002.tfrecord': 'x', 'notes.txt': 'mine'},
+    {'.DS_Store': 'x'},
+])
+def test_any_foreign_file_is_refused(tmp_path, files):
+    folder = tmp_path / 'd'
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    before = _snapshot(folder)
+    with pytest.raises(ValueError, match=r"^dataset_dir='.*/d' holds files that are not"):
+        digits.build(str(folder))
+    assert _snapshot(folder) == before
+
+
+def test_a_built_cache_with_foreign_files_added_is_refused(built_dir, tmp_path):
+    import shutil
+    cache = tmp_path / 'cache'
+    shutil.copytree(built_dir, cache)
+    assert digits.build(str(cache)) == str(cache)  # a copy of the cache is the cache
+    (cache / 'my_photo.jpg').write_bytes(b'\xff\xd8')
+    with pytest.raises(ValueError, match=r'\(my_photo\.jpg\)'):
+        dataset_factory.get_dataset('digits', 'validation', str(cache))
+
+
+def test_a_file_as_dataset_dir_is_refused(tmp_path):
+    path = tmp_path / 'notes.txt'
+    path.write_text('mine')
+    with pytest.raises(ValueError, match=r"^dataset_dir='.*notes\.txt' is a file; "
+                                         r'expected a folder'):
+        digits.build(str(path))
+    assert path.read_text() == 'mine' and os.listdir(tmp_path) == ['notes.txt']
+
+
+def test_an_older_version_and_killed_builds_are_rebuilt_in_place(tmp_path):
+    folder = tmp_path / 'digits'
+    folder.mkdir()
+    (folder / 'digits_train_00000-of-00003.tfrecord').write_bytes(b'old shard')
+    (folder / 'labels.txt').write_text(''.join('%d:%d\n' % (i, i) for i in range(10)))
+    (folder / 'digits_complete.json').write_text('{"version": 0}')
+    (folder / '.digits-build-killed').mkdir()  # a build killed with SIGKILL
+    assert not digits.is_built(str(folder))
+    digits.build(str(folder))
+    assert digits.is_built(str(folder))
+    assert (folder / '.digits-build-killed').is_dir()  # another build's, maybe running
+    # The old version's shard is gone: read with the new ones it would mix in.
+    assert sorted(n for n in os.listdir(folder) if n.endswith('.tfrecord')) == [
+        'digits_train_00000-of-00002.tfrecord', 'digits_train_00001-of-00002.tfrecord',
+        'digits_validation_00000-of-00001.tfrecord']
+    assert len(list(dataset_factory.get_dataset('digits', 'train', str(folder)).read())) == 1500

@@ -1,5 +1,6 @@
 """Tests of `DatasetSplit.read`: decoding, shuffling, corrupt images, errors."""
 import io
+import os
 
 import numpy as np
 import pytest
@@ -176,3 +177,25 @@ def test_cache_keeps_decoded_images_and_reshuffles_each_epoch(tmp_path):
     assert first != second and first != sorted(first)
     assert _order(dataset.read(shuffle=True, seed=5, cache=True)) == first
     assert sorted(_order(dataset.read(cache=True))) == list(range(30))
+
+
+def test_a_split_without_records_is_refused(tmp_path):
+    from datasets import conversion, dataset_factory
+    # All its items skipped: write_split leaves empty shard files.
+    conversion.write_split([None, None], 2, str(tmp_path), 'flowers', 'train', 2)
+    dataset_utils.write_label_file({0: 'daisy'}, str(tmp_path))
+    expected = ("dataset_dir=%r: the 'train' split of the %%r dataset holds no records: its "
+                'shards (flowers_train_00000-of-00002.tfrecord, '
+                'flowers_train_00001-of-00002.tfrecord) are empty files; expected at least '
+                'one record.' % str(tmp_path))
+    for name in ('flowers', 'custom'):
+        with pytest.raises(ValueError) as info:
+            dataset_factory.get_dataset(name, 'train', str(tmp_path))
+        assert str(info.value).startswith(expected % name), str(info.value)
+    # One record in any shard is enough.
+    with tf.io.TFRecordWriter(os.path.join(str(tmp_path),
+                                           'flowers_train_00001-of-00002.tfrecord')) as w:
+        w.write(dataset_utils.image_to_tfexample(
+            _encode(np.zeros((1, 1, 3), np.uint8), 'PNG'), b'png', 1, 1, 0)
+            .SerializeToString())
+    assert len(list(dataset_factory.get_dataset('flowers', 'train', str(tmp_path)).read())) == 1
