@@ -125,9 +125,11 @@ def get_dataset(name, split_name, dataset_dir):
             message = '--dataset_' + message
         elif message.startswith('dataset_dir=') and \
                 name == dataset_factory.DEFAULT_DATASET:
-            # The embedded dataset refuses a folder that holds other files.
-            message = '--%s (--dataset_name=%r is the default)' % (message,
-                                                                  name)
+            # The embedded dataset refuses a folder that holds other files;
+            # the user most likely meant another --dataset_name.
+            message = '--' + message.replace(
+                'pass its name as dataset_name',
+                'pass its name as --dataset_name (now %r)' % name)
         elif message.startswith('dataset_dir='):
             message = '--' + message
         else:
@@ -161,20 +163,26 @@ def get_preprocessing(name, is_training, use_grayscale):
         name, is_training=is_training, use_grayscale=bool(use_grayscale))
 
 
-def describe_data_loss(dataset, error, split_flag='--dataset_split_name'):
+def describe_data_loss(dataset, error):
     """A `WorkError` naming the damaged shard behind a `DataLossError`."""
     try:
-        where = dataset.find_corrupt_shard()
+        line = dataset.describe_data_loss(error)
     except Exception as e:  # the diagnosis must not hide the first error
-        logging.warning('Could not tell which shard is damaged: %s', e)
-        where = None
-    first = str(error).strip().splitlines()[0] if str(error).strip() else ''
-    if where:
-        return WorkError('%s; re-create the shard (convert the dataset again),'
-                         ' or remove it' % where)
-    return WorkError('the data of --dataset_dir=%r (%s=%r) is damaged: %s'
-                     % (dataset.dataset_dir, split_flag, dataset.split_name,
-                        first))
+        line = 'the data of %r are damaged (%s); telling which shard failed ' \
+            'too: %s' % (dataset.dataset_dir, str(error).strip()[:200], e)
+    return WorkError(line)
+
+
+def describe_undecodable(error):
+    """A `WorkError` for the reader's "could not decode an image" assertion,
+    speaking of the flag; None for other errors."""
+    text = str(error)
+    start = text.find('Could not decode an image in shard ')
+    if start < 0:
+        return None
+    end = text.find(').', start)
+    return WorkError('%s. To skip such images, pass --skip_corrupt_images.'
+                     % text[start:end + 1 if end >= 0 else len(text)])
 
 
 def flag_values_dict(flag_values, names):

@@ -148,6 +148,11 @@ def main():
                          FLAGS.eval_timeout)
     except tf.errors.DataLossError as e:
         raise cli.describe_data_loss(dataset, e) from None
+    except tf.errors.InvalidArgumentError as e:
+        undecodable = cli.describe_undecodable(e)
+        if undecodable is None:
+            raise
+        raise undecodable from None
     finally:
         if FLAGS.skip_corrupt_images:
             logging.info('Skipped %d undecodable images of %s/%s.',

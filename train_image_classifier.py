@@ -279,11 +279,10 @@ def _run_training(tf, learning, dataset, model, input_fn, optimizer, steps,
             % (FLAGS.batch_size, str(e).strip().splitlines()[0][:200])
         ) from None
     except tf.errors.InvalidArgumentError as e:
-        if 'decod' not in str(e).lower() and 'image' not in str(e).lower():
+        undecodable = cli.describe_undecodable(e)
+        if undecodable is None:
             raise
-        # An undecodable image; the pipeline's message names the shard.
-        raise cli.WorkError('%s (or pass --skip_corrupt_images)' % str(
-            e).strip().splitlines()[0]) from None
+        raise undecodable from None
     except ValueError as e:
         # Found during work: a dataset that ends at once, a train_dir whose
         # checkpoints are all damaged.

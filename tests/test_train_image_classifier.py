@@ -580,3 +580,115 @@ def test_a_damaged_checkpoint_path_is_one_line(tmp_path, digits_dir, capsys):
         r"--checkpoint_path='.*ckpt-1' is damaged: reading LeNet/\S+ failed "
         r'\(Read less bytes than requested\)', lines[0]), lines
     assert tf.train.latest_checkpoint(second) is None
+
+
+def folder_bytes(folder):
+    return {p: open(os.path.join(folder, p), 'rb').read()
+            for p in sorted(os.listdir(folder))}
+
+
+def test_the_embedded_dataset_is_never_written_into_a_users_folder(
+        tmp_path, capsys):
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    Image.new('RGB', (20, 20), 'red').save(photos / 'cat.jpg')
+    (photos / 'labels.txt').write_text('0:cat\n')
+    before = folder_bytes(photos)
+    train_dir = tmp_path / 'train'
+    assert train_in_process('--train_dir=%s' % train_dir,
+                            '--dataset_dir=%s' % photos) == 2
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and re.search(
+        r"--dataset_dir='.*photos' holds files that are not the embedded "
+        r"digits dataset's \(cat\.jpg, labels\.txt\).*pass its name as "
+        r"--dataset_name \(now 'digits'\)", lines[0]), lines
+    assert folder_bytes(photos) == before
+    assert not train_dir.exists()
+
+
+def write_custom_dataset(folder, num_images=20, garbage=0, empty=False):
+    """A `custom` dataset of small JPEGs (two classes), plus `garbage`
+    records whose image bytes do not decode."""
+    folder.mkdir()
+    path = dataset_utils.shard_filename(str(folder), 'custom', 'train', 0, 1)
+    with tf.io.TFRecordWriter(path) as writer:
+        for i in range(0 if empty else num_images + garbage):
+            if i < num_images:
+                buffer = io.BytesIO()
+                Image.new('RGB', (16, 16), (40 * (i % 2), 90, 200)).save(
+                    buffer, format='JPEG')
+                data = buffer.getvalue()
+            else:
+                data = b'not an image at all'
+            writer.write(dataset_utils.image_to_tfexample(
+                data, b'jpg', 16, 16, i % 2).SerializeToString())
+    dataset_utils.write_label_file({0: 'a', 1: 'b'}, str(folder))
+    return path
+
+
+def test_undecodable_images_stop_naming_the_shard_or_are_skipped(
+        tmp_path, capsys, caplog):
+    data = tmp_path / 'data'
+    shard = write_custom_dataset(data, garbage=1)
+    args = ['--dataset_name=custom', '--dataset_dir=%s' % data,
+            '--batch_size=4', '--max_number_of_steps=8']
+    assert train_in_process('--train_dir=%s' % (tmp_path / 'a'), *args) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and lines[0].endswith(
+        'error: Could not decode an image in shard %s (the record is not a '
+        'parsable example with JPEG/PNG data). To skip such images, pass '
+        '--skip_corrupt_images.' % shard), lines
+    caplog.set_level('INFO')
+    assert train_in_process('--train_dir=%s' % (tmp_path / 'b'), *args,
+                            '--skip_corrupt_images') == 0
+    assert re.search(r'Skipped [1-9]\d* undecodable images of custom/train',
+                     caplog.text)
+
+
+def test_a_damaged_shard_is_named_in_training_and_evaluation(
+        tmp_path, digits_dir, capsys):
+    import shutil
+    import eval_image_classifier
+    damaged = tmp_path / 'digits'
+    shutil.copytree(digits_dir, damaged)
+    for split in ('train', 'validation'):
+        shard = sorted(damaged.glob('digits_%s_*.tfrecord' % split))[-1]
+        with open(shard, 'r+b') as f:
+            f.truncate(os.path.getsize(shard) - 100)
+    train_dir = str(tmp_path / 'train')
+    assert train_in_process('--train_dir=' + train_dir,
+                            '--dataset_dir=%s' % damaged,
+                            '--max_number_of_steps=100') == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and re.search(
+        r"error: TFRecord shard '.*digits_train_00001-of-00002\.tfrecord' of "
+        r"the 'train' split of the 'digits' dataset is damaged at byte \d+ "
+        r'.*truncated', lines[0]), lines
+    assert tf.train.latest_checkpoint(train_dir) is None
+    good = str(tmp_path / 'good')
+    assert train_in_process('--train_dir=' + good, '--dataset_dir=' +
+                            digits_dir, '--max_number_of_steps=1') == 0
+    capsys.readouterr()
+    assert eval_image_classifier.run([
+        'eval_image_classifier.py', '--checkpoint_path=' + good,
+        '--eval_dir=' + str(tmp_path / 'eval'),
+        '--dataset_dir=%s' % damaged]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and re.search(
+        r"error: TFRecord shard '.*digits_validation_00000-of-00001\.tfrecord'"
+        r" of the 'validation' split .* is damaged at byte \d+", lines[0]), \
+        lines
+
+
+def test_an_empty_dataset_is_refused_before_any_work(tmp_path, capsys):
+    data = tmp_path / 'data'
+    write_custom_dataset(data, empty=True)
+    train_dir = tmp_path / 'train'
+    assert train_in_process('--train_dir=%s' % train_dir,
+                            '--dataset_name=custom',
+                            '--dataset_dir=%s' % data) == 2
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and re.search(
+        r"--dataset_dir='.*data': the 'train' split of the 'custom' dataset "
+        r'holds no records', lines[0]), lines
+    assert not train_dir.exists()
