@@ -285,6 +285,18 @@ def test_is_training_none_leaves_batch_norm_to_the_arg_scope():
   assert not np.allclose(outer, model(inputs, is_training=True)[0])
 
 
+def test_bfloat16_inputs_compute_in_bfloat16():
+  model = _small_model(num_classes=10, is_training=False)
+  inputs = tf.constant(images(64))
+  logits32, _ = model(inputs)
+  logits16, end_points = model(tf.cast(inputs, tf.bfloat16))
+  assert logits16.dtype == tf.bfloat16
+  assert end_points['small/block4'].dtype == tf.bfloat16
+  assert all(v.dtype == tf.float32 for v in model.variables)
+  error = np.abs(tf.cast(logits16, tf.float32) - logits32).max()
+  assert error <= 0.05 * np.abs(logits32).max()
+
+
 @pytest.mark.parametrize('num_classes', [0, None])
 def test_no_classes_returns_pooled_features(num_classes):
   model = _small_model(num_classes=num_classes)
