@@ -28,6 +28,7 @@ Papers:
 """
 import collections
 import contextlib
+import inspect
 
 import tensorflow as tf
 
@@ -140,9 +141,11 @@ def stack_blocks_dense(net, blocks, output_stride=None,
     outputs_collections: accepted as TF-Slim's; this library records the
       end points in `end_points` instead.
     end_points: an optional dict; each block's output is added to it under
-      the block's scope name (e.g. 'resnet_v1_50/block1'), and each unit
-      gets it as its `end_points` argument (the bottleneck units add their
-      own outputs, e.g. 'resnet_v1_50/block1/unit_1/bottleneck_v1').
+      the block's scope name (e.g. 'resnet_v1_50/block1'), and it is passed
+      on as the `end_points` argument of the units whose function takes
+      one (the bottleneck units add their own outputs, e.g.
+      'resnet_v1_50/block1/unit_1/bottleneck_v1'); units written for
+      TF-Slim, without it, run unchanged.
 
   Returns:
     The output of the last block, at `output_stride`.
@@ -155,13 +158,14 @@ def stack_blocks_dense(net, blocks, output_stride=None,
   # the units that run past the output stride.
   current_stride = 1
   rate = 1
-  unit_kwargs = {} if end_points is None else {'end_points': end_points}
 
   def check_reachable():
     if output_stride is not None and current_stride > output_stride:
       raise _unreachable(output_stride, blocks)
 
   for block in blocks:
+    unit_kwargs = ({'end_points': end_points} if end_points is not None and
+                   _takes_end_points(block.unit_fn) else {})
     with slim.variable_scope(block.scope, 'block', [net]) as block_scope:
       block_stride = 1
       for i, unit in enumerate(block.args):
@@ -353,6 +357,15 @@ def last_dimension(inputs, scope_name):
         '{}: the number of channels of the inputs must be known (it decides '
         'the shortcut), got shape {}.'.format(scope_name, inputs.shape))
   return channels
+
+
+def _takes_end_points(unit_fn):
+  try:
+    parameters = inspect.signature(unit_fn).parameters.values()
+  except (TypeError, ValueError):  # a builtin or C function
+    return False
+  return any(p.name == 'end_points' or p.kind == p.VAR_KEYWORD
+             for p in parameters)
 
 
 def _unreachable(output_stride, blocks):

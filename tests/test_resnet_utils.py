@@ -171,6 +171,30 @@ def test_stack_blocks_dense_matches_oracle(output_stride):
   assert ours_net.shape == (2, size, size, 4)
 
 
+def test_units_without_end_points_argument_run_unchanged():
+  # A unit written for TF-Slim: no `end_points` argument.
+  from nets import resnet_utils
+
+  def unit(net, stride, rate=1):
+    return _plain_unit(net, stride, rate)
+
+  blocks = [resnet_utils.Block('block1', unit, [{'stride': 2}]),
+            resnet_utils.Block('block2', _plain_unit, [{'stride': 1}])]
+  seen = []
+
+  def recording_unit(net, stride, rate=1, **kwargs):
+    seen.append(sorted(kwargs))
+    return _plain_unit(net, stride, rate)
+
+  blocks.append(resnet_utils.Block('block3', recording_unit, [{'stride': 1}]))
+  end_points = {}
+  net = resnet_utils.stack_blocks_dense(
+      tf.constant(_inputs(9, 9, channels=4)), blocks, end_points=end_points)
+  assert list(end_points) == ['block1', 'block2', 'block3']
+  assert seen == [['end_points']]
+  assert net.shape == (2, 5, 5, 4)
+
+
 def _stack(output_stride=None, store_non_strided_activations=False):
   from nets import resnet_utils
   end_points = {}
