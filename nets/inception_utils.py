@@ -10,6 +10,10 @@ Usage:
 
     with slim.arg_scope(inception_utils.inception_arg_scope()):
       logits, end_points = inception_v3.inception_v3(images, num_classes)
+
+It also holds what the Inception net files share besides the scope: the
+channel-count function of `depth_multiplier` and `min_depth`, the check of a
+`final_endpoint`, and the pooling kernel that shrinks to small feature maps.
 """
 import tensorflow as tf
 
@@ -57,3 +61,43 @@ def inception_arg_scope(weight_decay=0.00004,
         normalizer_fn=normalizer_fn,
         normalizer_params=normalizer_params) as scope:
       return scope
+
+
+def depth_fn(depth_multiplier, min_depth):
+  """Returns the function that scales a layer's number of channels.
+
+  `depth_fn(m, d)(channels)` is `max(int(channels * m), d)`: `min_depth`
+  binds only when depth_multiplier < 1.
+
+  Raises:
+    ValueError: if depth_multiplier is not greater than zero.
+  """
+  if not depth_multiplier > 0:
+    raise ValueError(
+        'depth_multiplier must be greater than zero (it multiplies the number '
+        'of channels of every convolution), got {!r}.'.format(depth_multiplier))
+  return lambda channels: max(int(channels * depth_multiplier), min_depth)
+
+
+def check_final_endpoint(final_endpoint, valid_end_points):
+  """Raises a ValueError unless `final_endpoint` is one of `valid_end_points`.
+
+  Done before anything is built, so a typo costs no computation.
+  """
+  if final_endpoint not in valid_end_points:
+    raise ValueError(
+        'final_endpoint must be one of {}, got {!r}.'.format(
+            list(valid_end_points), final_endpoint))
+
+
+def reduced_kernel_size_for_small_input(input_tensor, kernel_size):
+  """Shrinks `kernel_size` to the static height and width of the input.
+
+  So a window meant to cover a whole 7 x 7 (or 8 x 8) map still covers the
+  whole, smaller map of a smaller image. An unknown height or width leaves
+  the kernel as it is, assuming the input is large enough.
+  """
+  shape = input_tensor.shape.as_list()
+  if shape[1] is None or shape[2] is None:
+    return list(kernel_size)
+  return [min(shape[1], kernel_size[0]), min(shape[2], kernel_size[1])]
