@@ -154,11 +154,11 @@ def get_network(name, num_classes, weight_decay=0.0, is_training=False):
 def get_preprocessing(name, is_training, use_grayscale):
     """`preprocessing_factory.get_preprocessing`, errors as `FlagError`s."""
     from preprocessing import preprocessing_factory
-    if name not in preprocessing_factory.PREPROCESSING_MAP:
+    if preprocessing_factory.style_of(name) is None:
         raise FlagError(
             '--preprocessing_name=%r is not a known preprocessing (it defaults '
             'to --model_name); allowed: %s' % (
-                name, ', '.join(sorted(preprocessing_factory.PREPROCESSING_MAP))))
+                name, ', '.join(preprocessing_factory.list_preprocessings())))
     return preprocessing_factory.get_preprocessing(
         name, is_training=is_training, use_grayscale=bool(use_grayscale))
 

@@ -19,13 +19,22 @@ defined elsewhere can also register itself with the decorator form:
 import collections
 
 import slim
+from nets import alexnet
 from nets import cifarnet
+from nets import inception_resnet_v2
+from nets import inception_v1
+from nets import inception_v2
 from nets import inception_v3
+from nets import inception_v4
 from nets import lenet
+from nets import overfeat
+from nets import resnet_v1
+from nets import resnet_v2
+from nets import vgg
 
 NetworkSpec = collections.namedtuple(
     'NetworkSpec', ['name', 'fn', 'arg_scope', 'default_image_size',
-                    'min_image_size'])
+                    'min_image_size', 'preprocessing', 'num_classes'])
 NetworkSpec.__doc__ = """A registered net.
 
   name: the name `get_network_fn` knows it by.
@@ -36,13 +45,18 @@ NetworkSpec.__doc__ = """A registered net.
   default_image_size: the height and width the net is trained at.
   min_image_size: the smallest height and width it builds at, or None if
     not known (for error messages).
+  preprocessing: the name of its preprocessing style ('inception', 'vgg',
+    'cifarnet', 'lenet'), or None.
+  num_classes: the class count of its published checkpoint (1001 with
+    ImageNet's background class, 1000 without: fine-tune those with
+    `--labels_offset=1` on 1001-class data), or None if there is none.
 """
 
 _REGISTRY = collections.OrderedDict()
 
 
 def register_model(fn=None, *, name=None, arg_scope, default_image_size=None,
-                   min_image_size=None):
+                   min_image_size=None, preprocessing=None, num_classes=None):
   """Registers a net function; usable as a call or as a decorator.
 
   Args:
@@ -54,6 +68,9 @@ def register_model(fn=None, *, name=None, arg_scope, default_image_size=None,
       `fn.default_image_size` by default.
     min_image_size: the smallest square input it builds at (with its
       default arguments), for the drivers' error messages.
+    preprocessing: its preprocessing style, e.g. 'inception'; what
+      `preprocessing_factory.get_preprocessing(name)` returns for the net.
+    num_classes: the class count of its published checkpoint, if any.
 
   Returns:
     `fn` itself (or the decorator), so registering does not wrap the net.
@@ -65,7 +82,8 @@ def register_model(fn=None, *, name=None, arg_scope, default_image_size=None,
   if fn is None:
     return lambda f: register_model(
         f, name=name, arg_scope=arg_scope,
-        default_image_size=default_image_size, min_image_size=min_image_size)
+        default_image_size=default_image_size, min_image_size=min_image_size,
+        preprocessing=preprocessing, num_classes=num_classes)
   name = name or fn.__name__
   if name in _REGISTRY:
     raise ValueError(
@@ -78,7 +96,7 @@ def register_model(fn=None, *, name=None, arg_scope, default_image_size=None,
         'default_image_size of net {!r} is None: pass default_image_size= or '
         'set {}.default_image_size.'.format(name, fn.__name__))
   _REGISTRY[name] = NetworkSpec(name, fn, arg_scope, default_image_size,
-                                min_image_size)
+                                min_image_size, preprocessing, num_classes)
   return fn
 
 
@@ -138,9 +156,40 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
   return model
 
 
+# The zoo. Preprocessing styles and class counts are research/slim's; its
+# factory forgot alexnet_v2 and overfeat, trained like VGG on 0..255 inputs.
+# The ResNet v2 checkpoints were trained with inception preprocessing at 299
+# although research/slim maps them to vgg (see the README).
+register_model(alexnet.alexnet_v2, arg_scope=alexnet.alexnet_v2_arg_scope,
+               min_image_size=195, preprocessing='vgg')
 register_model(cifarnet.cifarnet, arg_scope=cifarnet.cifarnet_arg_scope,
-               min_image_size=4)
+               min_image_size=4, preprocessing='cifarnet')
+register_model(inception_v1.inception_v1,
+               arg_scope=inception_v1.inception_v1_arg_scope,
+               min_image_size=193, preprocessing='inception', num_classes=1001)
+register_model(inception_v2.inception_v2,
+               arg_scope=inception_v2.inception_v2_arg_scope,
+               preprocessing='inception', num_classes=1001)
 register_model(inception_v3.inception_v3,
                arg_scope=inception_v3.inception_v3_arg_scope,
-               min_image_size=107)
-register_model(lenet.lenet, arg_scope=lenet.lenet_arg_scope, min_image_size=4)
+               min_image_size=107, preprocessing='inception', num_classes=1001)
+register_model(inception_v4.inception_v4,
+               arg_scope=inception_v4.inception_v4_arg_scope,
+               min_image_size=107, preprocessing='inception', num_classes=1001)
+register_model(inception_resnet_v2.inception_resnet_v2,
+               arg_scope=inception_resnet_v2.inception_resnet_v2_arg_scope,
+               min_image_size=107, preprocessing='inception', num_classes=1001)
+register_model(lenet.lenet, arg_scope=lenet.lenet_arg_scope, min_image_size=4,
+               preprocessing='lenet')
+register_model(overfeat.overfeat, arg_scope=overfeat.overfeat_arg_scope,
+               min_image_size=231, preprocessing='vgg')
+for _vgg in (vgg.vgg_a, vgg.vgg_16, vgg.vgg_19):
+  register_model(_vgg, arg_scope=vgg.vgg_arg_scope, min_image_size=224,
+                 preprocessing='vgg', num_classes=1000)
+for _depth in (50, 101, 152, 200):
+  register_model(getattr(resnet_v1, 'resnet_v1_%d' % _depth),
+                 arg_scope=resnet_v1.resnet_arg_scope, preprocessing='vgg',
+                 num_classes=1000)
+  register_model(getattr(resnet_v2, 'resnet_v2_%d' % _depth),
+                 arg_scope=resnet_v2.resnet_arg_scope, preprocessing='vgg',
+                 num_classes=1001)

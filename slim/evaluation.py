@@ -74,7 +74,9 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
     step = checkpoint_step(path)
 
     # The last batch is usually smaller: one trace for every batch size.
-    @tf.function(reduce_retracing=True)
+    # Without autograph: the DSL has no tensor-dependent Python control flow,
+    # and converting every layer makes the first trace several times slower.
+    @tf.function(reduce_retracing=True, autograph=False)
     def eval_step(images, labels):
         outputs = model(images, **call_kwargs)
         logits = outputs[0] if isinstance(outputs, (tuple, list)) else outputs

@@ -72,7 +72,7 @@ class TrainSummaries:
             return {k: tf.cast(v, tf.float32) for k, v in end_points.items()
                     if isinstance(v, tf.Tensor)}
 
-        @tf.function(reduce_retracing=True)
+        @tf.function(reduce_retracing=True, autograph=False)
         def forward(images):
             return strategy.run(replica_forward, args=(images,))
         self._forward = forward

@@ -10,8 +10,29 @@ from nets import lenet
 from nets import nets_factory
 
 
+# research/slim's nets_factory names: the registry holds only these.
+TF_SLIM_NAMES = {
+    'alexnet_v2', 'cifarnet', 'overfeat', 'vgg_a', 'vgg_16', 'vgg_19',
+    'inception_v1', 'inception_v2', 'inception_v3', 'inception_v4',
+    'inception_resnet_v2', 'i3d', 's3dg', 'lenet',
+    'resnet_v1_50', 'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200',
+    'resnet_v2_50', 'resnet_v2_101', 'resnet_v2_152', 'resnet_v2_200',
+    'mobilenet_v1', 'mobilenet_v1_075', 'mobilenet_v1_050', 'mobilenet_v1_025',
+    'mobilenet_v2', 'mobilenet_v2_140', 'mobilenet_v2_035',
+    'mobilenet_v3_small', 'mobilenet_v3_large',
+    'mobilenet_v3_small_minimalistic', 'mobilenet_v3_large_minimalistic',
+    'mobilenet_edgetpu', 'mobilenet_edgetpu_075',
+    'nasnet_cifar', 'nasnet_mobile', 'nasnet_large', 'pnasnet_large',
+    'pnasnet_mobile'}
+
+
 def test_list_networks():
-  assert nets_factory.list_networks() == ['cifarnet', 'inception_v3', 'lenet']
+  assert len(TF_SLIM_NAMES) == 40
+  names = nets_factory.list_networks()
+  assert names == sorted(names)
+  assert set(names) <= TF_SLIM_NAMES
+  assert {'cifarnet', 'inception_v3', 'lenet', 'resnet_v1_50',
+          'resnet_v2_200'} <= set(names)
 
 
 @pytest.mark.parametrize('name,channels,num_variables', [

@@ -57,9 +57,17 @@ def _resize_bilinear_v1(image, height, width):
         image[np.newaxis], [height, width], align_corners=False)[0].numpy()
 
 
-@pytest.mark.parametrize('name,style', sorted(TF_SLIM_STYLES.items()))
-def test_factory_maps_every_net_to_its_tf_slim_style(name, style):
-    assert preprocessing_factory.PREPROCESSING_MAP[name] is MODULES[style]
+def test_factory_maps_every_registered_net_to_its_tf_slim_style():
+    from nets import nets_factory
+    for name in nets_factory.list_networks():
+        assert name in TF_SLIM_STYLES, name
+        assert preprocessing_factory.style_of(name) is \
+            MODULES[TF_SLIM_STYLES[name]], name
+    # Only styles and registered nets are known.
+    assert preprocessing_factory.list_preprocessings() == sorted(
+        set(MODULES) | set(nets_factory.list_networks()))
+    for style, module in MODULES.items():
+        assert preprocessing_factory.style_of(style) is module
 
 
 def test_factory_passes_is_training_and_kwargs():
@@ -68,12 +76,13 @@ def test_factory_passes_is_training_and_kwargs():
     direct = inception_preprocessing.preprocess_image(image, 64, 64, is_training=True,
                                                       seed=5)
     np.testing.assert_array_equal(fn(image, 64, 64, seed=5), direct)
-    gray = preprocessing_factory.get_preprocessing('vgg_16', use_grayscale=True)
+    gray = preprocessing_factory.get_preprocessing('resnet_v1_50', use_grayscale=True)
     assert gray(image, 224, 224).shape == (224, 224, 1)
 
 
 def test_factory_unknown_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match=r"name='resnet_v9'.*inception_v3.*vgg_16"):
+    with pytest.raises(ValueError,
+                       match=r"name='resnet_v9'.*inception_v3.*resnet_v1_50.*vgg"):
         preprocessing_factory.get_preprocessing('resnet_v9')
 
 
@@ -139,7 +148,7 @@ def test_vgg_means_are_subtracted():
     value = 200
     image = np.full((300, 260, 3), value, np.uint8)
     for is_training in (False, True):
-        fn = preprocessing_factory.get_preprocessing('vgg_16', is_training=is_training)
+        fn = preprocessing_factory.get_preprocessing('resnet_v1_50', is_training=is_training)
         output = fn(image, 224, 224, seed=1).numpy()
         assert output.shape == (224, 224, 3)
         np.testing.assert_allclose(output[..., 0], value - 123.68, atol=1e-3)
@@ -167,7 +176,7 @@ def test_vgg_train_resize_side_lies_in_256_512():
 
 
 def test_vgg_crop_larger_than_image_is_an_error():
-    fn = preprocessing_factory.get_preprocessing('vgg_16')
+    fn = preprocessing_factory.get_preprocessing('resnet_v1_50')
     with pytest.raises(tf.errors.InvalidArgumentError, match='crop is larger'):
         fn(_image(), 299, 299)
 
@@ -205,5 +214,5 @@ def test_lenet_scales_as_tf_slim():
 def test_every_net_of_our_nets_factory_has_a_preprocessing():
     from nets import nets_factory
     missing = [name for name in nets_factory.list_networks()
-               if name not in preprocessing_factory.PREPROCESSING_MAP]
+               if preprocessing_factory.style_of(name) is None]
     assert not missing
