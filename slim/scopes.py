@@ -10,6 +10,7 @@ import contextlib
 import functools
 import inspect
 import threading
+import weakref
 
 import tensorflow as tf
 
@@ -19,7 +20,11 @@ __all__ = [
     'get_variable_scope_name', 'VariableScope',
 ]
 
-_DECORATED_OPS = {}
+# {key: (accepted keyword names, whether it takes **kwargs)}, keyed by the
+# undecorated function; weak, so that closures decorated at run time go away
+# (keys that take no weak reference, a builtin say, are held in a plain dict).
+_DECORATED_OPS = weakref.WeakKeyDictionary()
+_DECORATED_OPS_STRONG = {}
 _local = threading.local()
 
 
@@ -27,8 +32,15 @@ _local = threading.local()
 # arg_scope
 
 def arg_scope_func_key(op):
-    """The key under which `op`'s defaults are kept in an arg scope."""
-    return getattr(op, '_key_op', None) or (op.__module__, op.__qualname__)
+    """The key under which `op`'s defaults are kept in an arg scope.
+
+    The function itself, so two functions of the same name (two closures
+    called `pool`, say) keep separate defaults. A function decorated with
+    `add_arg_scope` carries the key of the function it wraps in `_key_op`,
+    and so does a wrapper of it made with `functools.wraps` (which copies
+    `_key_op`): as in TF-Slim, such a wrapper shares its defaults.
+    """
+    return getattr(op, '_key_op', op)
 
 
 def current_arg_scope():
@@ -39,7 +51,7 @@ def current_arg_scope():
 
 def has_arg_scope(func):
     """Whether `func` was decorated with `add_arg_scope`."""
-    return arg_scope_func_key(func) in _DECORATED_OPS
+    return _decorated_info(func) is not None
 
 
 def arg_scoped_arguments(func):
@@ -51,7 +63,7 @@ def arg_scoped_arguments(func):
     if not has_arg_scope(func):
         raise TypeError('arg_scoped_arguments: %s is not decorated with '
                         '@add_arg_scope' % _op_name(func))
-    return list(_DECORATED_OPS[arg_scope_func_key(func)][0])
+    return list(_decorated_info(func)[0])
 
 
 @contextlib.contextmanager
@@ -93,7 +105,7 @@ def arg_scope(list_ops_or_scope, **kwargs):
                     'cannot take default arguments from a scope; decorate it '
                     'with slim.add_arg_scope' % _op_name(op))
             key = arg_scope_func_key(op)
-            accepted, has_var_kwargs = _DECORATED_OPS[key]
+            accepted, has_var_kwargs = _decorated_info(op)
             unknown = [k for k in kwargs if k not in accepted]
             if unknown and not has_var_kwargs:
                 raise TypeError(
@@ -138,9 +150,27 @@ def add_arg_scope(func):
             kwargs = merged
         return func(*args, **kwargs)
 
-    _DECORATED_OPS[key] = (accepted, has_var_kwargs)
+    try:
+        _DECORATED_OPS[key] = (accepted, has_var_kwargs)
+    except TypeError:
+        _DECORATED_OPS_STRONG[key] = (accepted, has_var_kwargs)
     func_with_args._key_op = key
     return func_with_args
+
+
+def _decorated_info(op):
+    """`(accepted keywords, has **kwargs)` of a decorated function, or None."""
+    key = arg_scope_func_key(op)
+    try:
+        info = _DECORATED_OPS.get(key)
+    except TypeError:  # no weak reference to it
+        info = None
+    if info is None:
+        try:
+            info = _DECORATED_OPS_STRONG.get(key)
+        except TypeError:  # unhashable
+            info = None
+    return info
 
 
 def _arg_stack():
