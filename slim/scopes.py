@@ -17,7 +17,7 @@ import tensorflow as tf
 __all__ = [
     'arg_scope', 'add_arg_scope', 'current_arg_scope', 'has_arg_scope',
     'arg_scoped_arguments', 'arg_scope_func_key', 'variable_scope',
-    'get_variable_scope_name', 'VariableScope',
+    'get_variable_scope_name', 'VariableScope', 'name_scope',
 ]
 
 # {key: (accepted keyword names, whether it takes **kwargs)}, keyed by the
@@ -205,11 +205,16 @@ class _NameState:
 
     `counts` follows TF1's variable scope store: how often each full scope
     name was opened, which drives default-name uniquification.
+    `name_scopes` follows TF1's graph: the name scopes in use (lower case),
+    which makes the names of layers without variables unique (`MaxPool2D`,
+    `MaxPool2D_1`, ...); it is kept only inside a model call.
     """
 
-    def __init__(self):
+    def __init__(self, in_call=False):
         self.stack = [VariableScope('', None)]
         self.counts = {}
+        self.name_scopes = {}
+        self.in_call = in_call
 
 
 def _name_state():
@@ -223,7 +228,7 @@ def _name_state():
 def fresh_name_state():
     """Starts naming from an empty stack; used at the start of a model call."""
     previous = getattr(_local, 'name_state', None)
-    _local.name_state = _NameState()
+    _local.name_state = _NameState(in_call=True)
     try:
         yield _local.name_state
     finally:
@@ -288,6 +293,10 @@ def variable_scope(name_or_scope, default_name=None, values=None, reuse=None):
     if reuse is None or reuse is False:
         reuse = parent.reuse
     _open_scope(state, full_name)
+    if state.in_call:
+        # TF1 opens a name scope of the same name, which takes the name from
+        # layers without variables (a pool named like a conv gets `_1`).
+        _unique_name_scope(state, full_name)
     scope = VariableScope(full_name, reuse)
     state.stack.append(scope)
     try:
@@ -295,6 +304,63 @@ def variable_scope(name_or_scope, default_name=None, values=None, reuse=None):
             yield scope
     finally:
         state.stack.pop()
+
+
+@contextlib.contextmanager
+def name_scope(name, default_name=None, values=None):
+    """Opens a name scope under the current variable scope, as TF1's
+    `tf.compat.v1.name_scope` does, for layers without variables.
+
+    Args:
+      name: the scope's name; None (or '') to use `default_name`. A name that
+        ends with '/' is taken as a full name, as is.
+      default_name: used when `name` is not given.
+      values: accepted for TF-Slim compatibility; unused.
+
+    Yields:
+      The full name with a trailing '/', `'<variable scope>/<name>/'`, made
+      unique within the model call as TF1 makes name scopes unique in a graph
+      (`Net/MaxPool2D/`, then `Net/MaxPool2D_1/`; a name a variable scope
+      already took gets `_1` too). It is the alias TF-Slim gives the
+      outputs of its pooling, flatten and one-hot layers. Outside a model
+      call nothing is counted, so names are not made unique.
+
+    Raises:
+      ValueError: if neither `name` nor `default_name` is a non-empty string.
+    """
+    del values
+    base = name or default_name
+    if not isinstance(base, str) or not base:
+        raise ValueError('name_scope: name or default_name must be a non-empty '
+                         'string, got name=%r, default_name=%r'
+                         % (name, default_name))
+    state = _name_state()
+    if base.endswith('/'):
+        full_name = base[:-1]
+    else:
+        parent = state.stack[-1].name
+        full_name = parent + '/' + base if parent else base
+        if state.in_call:
+            full_name = _unique_name_scope(state, full_name)
+    with tf.name_scope(full_name + '/'):
+        yield full_name + '/'
+
+
+def _unique_name_scope(state, name):
+    # TF1's Graph.unique_name: counts per lower-cased name; the n-th use of
+    # `a` becomes the first of `a_<n-1>`, `a_<n>`, ... not yet in use.
+    used = state.name_scopes
+    key = name.lower()
+    count = used.get(key, 0)
+    used[key] = count + 1
+    if count == 0:
+        return name
+    candidate = '%s_%d' % (key, count)
+    while candidate in used:
+        count += 1
+        candidate = '%s_%d' % (key, count)
+    used[candidate] = 1
+    return '%s_%d' % (name, count)
 
 
 def _unique_name(state, parent_name, prefix):

@@ -213,3 +213,45 @@ def test_callables_without_weak_references():
     assert not slim.has_arg_scope(_SlottedCallable())
     assert not slim.has_arg_scope(min)
     assert not slim.has_arg_scope([1, 2])
+
+
+def _name_scope_program(variable_scope, name_scope, names):
+    with variable_scope('Net'):
+        with variable_scope('conv1'):
+            pass
+        for name, default in (('pool', None), (None, 'MaxPool2D'),
+                              (None, 'MaxPool2D'), ('conv1', None),
+                              ('Pool', None), ('pool_2', None), ('pool', None),
+                              (None, 'Flatten'), ('top/', None)):
+            with name_scope(name, default) as sc:
+                names.append(sc)
+        with variable_scope(None, default_name='MaxPool2D') as sc:
+            names.append(sc.name)
+
+
+def test_name_scope_names_as_tf1():
+    """Layers without variables (pools, flatten) open name scopes under the
+    variable scope, made unique as TF1's graph makes them."""
+    with tf.Graph().as_default():
+        expected = []
+        _name_scope_program(tf.compat.v1.variable_scope,
+                            tf.compat.v1.name_scope, expected)
+    model = slim.Model(lambda: _names(
+        slim.variable_scope,
+        lambda vs, names: _name_scope_program(vs, slim.scopes.name_scope,
+                                              names)))
+    assert model() == expected
+    assert tf.function(model)() == expected
+    assert expected[:4] == ['Net/pool/', 'Net/MaxPool2D/', 'Net/MaxPool2D_1/',
+                            'Net/conv1_1/']
+
+
+def test_name_scope_outside_a_model_is_not_made_unique():
+    names = []
+    for _ in range(2):
+        with slim.scopes.name_scope(None, 'MaxPool2D') as sc:
+            names.append(sc)
+    assert names == ['MaxPool2D/', 'MaxPool2D/']
+    with pytest.raises(ValueError, match='default_name'):
+        with slim.scopes.name_scope(None):
+            pass

@@ -192,3 +192,18 @@ def test_reuse_of_missing_variable_is_an_error():
 def test_model_variable_outside_model():
     with pytest.raises(RuntimeError, match='slim.Model'):
         slim.model_variable('w', shape=[2])
+
+
+def test_a_model_called_inside_another_keeps_its_own_collections():
+    inner = slim.Model(lambda x: (
+        slim.fully_connected(x, 3, scope='inner', outputs_collections='c'),
+        slim.utils.convert_collection_to_dict('c'))[1])
+
+    def outer(x):
+        slim.fully_connected(x, 3, scope='outer', outputs_collections='c')
+        inner_points = inner(x)
+        return inner_points, slim.utils.convert_collection_to_dict('c')
+
+    inner_points, outer_points = slim.Model(outer)(tf.ones([2, 3]))
+    assert list(inner_points) == ['inner']
+    assert list(outer_points) == ['outer']
