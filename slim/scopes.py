@@ -331,8 +331,8 @@ def name_scope(name, default_name=None, values=None):
     del values
     base = name or default_name
     if not isinstance(base, str) or not base:
-        raise ValueError('name_scope: name or default_name must be a non-empty '
-                         'string, got name=%r, default_name=%r'
+        raise ValueError('name_scope: name or default_name must be a '
+                         'non-empty string, got name=%r, default_name=%r'
                          % (name, default_name))
     state = _name_state()
     if base.endswith('/'):

@@ -1,4 +1,5 @@
-"""TF-Slim's layer utilities (`tf_slim.layers.utils`), over per-call collections.
+"""TF-Slim's layer utilities (`tf_slim.layers.utils`), over per-call
+collections.
 
 TF-Slim tagged layer outputs with aliases and kept them in graph collections;
 net files build their `end_points` from such a collection:
@@ -11,8 +12,9 @@ def my_net(images, scope='my_net'):
                             outputs_collections=end_points_collection):
             net = slim.conv2d(images, 32, [3, 3], scope='conv1')
             net = slim.max_pool2d(net, [2, 2], scope='pool1')
+        # {'my_net/conv1': ..., 'my_net/pool1': ...}
         end_points = slim.utils.convert_collection_to_dict(
-            end_points_collection)   # {'my_net/conv1': ..., 'my_net/pool1': ...}
+            end_points_collection)
         return net, end_points
 ```
 

@@ -363,6 +363,6 @@ def test_constant_value_static_and_smart_cond():
 
 
 def test_get_variable_collections():
-    for collections_arg in (None, ['a'], {'beta': ['b']}, {'gamma': ['g']}):
-        assert slim.utils.get_variable_collections(collections_arg, 'beta') == \
-            tf_slim.utils.get_variable_collections(collections_arg, 'beta')
+    for arg in (None, ['a'], {'beta': ['b']}, {'gamma': ['g']}):
+        assert slim.utils.get_variable_collections(arg, 'beta') == \
+            tf_slim.utils.get_variable_collections(arg, 'beta')

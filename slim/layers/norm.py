@@ -325,13 +325,13 @@ def group_norm(inputs, groups=32, channels_axis=-1, reduction_axes=(-3, -2),
         inputs = u.convert(inputs, name)
         rank = inputs.shape.rank
         if rank is None:
-            raise ValueError('%s: group_norm needs an input of known rank, got '
-                             'shape %s' % (name, inputs.shape))
+            raise ValueError('%s: group_norm needs an input of known rank, '
+                             'got shape %s' % (name, inputs.shape))
         channels_axis = _axis(channels_axis, rank, name, 'channels_axis')
         channels = inputs.shape[channels_axis]
         if channels is None:
-            raise ValueError('%s: the channel dimension (axis %d) of the input '
-                             'must be known, got shape %s'
+            raise ValueError('%s: the channel dimension (axis %d) of the '
+                             'input must be known, got shape %s'
                              % (name, channels_axis, inputs.shape))
         axes = [_axis(a, rank, name, 'reduction_axes')
                 for a in reduction_axes]
