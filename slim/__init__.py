@@ -15,7 +15,7 @@ model = slim.Model(net)
 logits = model(images)            # variables `conv1/conv1_1/weights`, ...
 ```
 """
-from slim import initializers, losses, regularizers
+from slim import initializers, losses, regularizers, utils
 from slim.model import Model
 from slim import (evaluation, learning, metrics, moving_averages, summaries,
                   training_utils)
@@ -23,12 +23,13 @@ from slim.initializers import (constant_initializer, ones_initializer,
                                truncated_normal_initializer,
                                variance_scaling_initializer,
                                xavier_initializer, zeros_initializer)
-from slim.layers import (avg_pool2d, batch_norm, bias_add, conv1d, conv2d,
-                         conv2d_transpose, convolution, convolution1d,
-                         convolution2d, convolution2d_transpose, dropout,
-                         flatten, fully_connected,
+from slim.layers import (avg_pool2d, avg_pool3d, batch_norm, bias_add,
+                         conv1d, conv2d, conv2d_transpose, conv3d,
+                         convolution, convolution1d, convolution2d,
+                         convolution2d_transpose, convolution3d, dropout,
+                         flatten, fully_connected, group_norm,
                          half_precision_kernels, layer_norm, linear,
-                         max_pool2d, one_hot_encoding, repeat,
+                         max_pool2d, max_pool3d, one_hot_encoding, repeat,
                          separable_conv2d, separable_convolution2d,
                          set_half_precision_kernels, softmax, stack)
 from slim.regularizers import (l1_l2_regularizer, l1_regularizer,

@@ -54,6 +54,11 @@ class Model(tf.Module):
 
     # -- calling -------------------------------------------------------------
 
+    # A TF-Slim net is plain Python over tensors, written for graph mode,
+    # where there was no AutoGraph: it runs as written inside `tf.function`.
+    # Converting the net and every layer of the DSL instead took 35 s to
+    # trace ResNet-50 on this machine, 4.6 s without.
+    @tf.autograph.experimental.do_not_convert
     def __call__(self, *args, **kwargs):
         call_kwargs = dict(self._default_kwargs)
         call_kwargs.update(kwargs)

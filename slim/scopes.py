@@ -10,16 +10,21 @@ import contextlib
 import functools
 import inspect
 import threading
+import weakref
 
 import tensorflow as tf
 
 __all__ = [
     'arg_scope', 'add_arg_scope', 'current_arg_scope', 'has_arg_scope',
     'arg_scoped_arguments', 'arg_scope_func_key', 'variable_scope',
-    'get_variable_scope_name', 'VariableScope',
+    'get_variable_scope_name', 'VariableScope', 'name_scope',
 ]
 
-_DECORATED_OPS = {}
+# {key: (accepted keyword names, whether it takes **kwargs)}, keyed by the
+# undecorated function; weak, so that closures decorated at run time go away
+# (keys that take no weak reference, a builtin say, are held in a plain dict).
+_DECORATED_OPS = weakref.WeakKeyDictionary()
+_DECORATED_OPS_STRONG = {}
 _local = threading.local()
 
 
@@ -27,8 +32,15 @@ _local = threading.local()
 # arg_scope
 
 def arg_scope_func_key(op):
-    """The key under which `op`'s defaults are kept in an arg scope."""
-    return getattr(op, '_key_op', None) or (op.__module__, op.__qualname__)
+    """The key under which `op`'s defaults are kept in an arg scope.
+
+    The function itself, so two functions of the same name (two closures
+    called `pool`, say) keep separate defaults. A function decorated with
+    `add_arg_scope` carries the key of the function it wraps in `_key_op`,
+    and so does a wrapper of it made with `functools.wraps` (which copies
+    `_key_op`): as in TF-Slim, such a wrapper shares its defaults.
+    """
+    return getattr(op, '_key_op', op)
 
 
 def current_arg_scope():
@@ -39,7 +51,7 @@ def current_arg_scope():
 
 def has_arg_scope(func):
     """Whether `func` was decorated with `add_arg_scope`."""
-    return arg_scope_func_key(func) in _DECORATED_OPS
+    return _decorated_info(func) is not None
 
 
 def arg_scoped_arguments(func):
@@ -51,7 +63,7 @@ def arg_scoped_arguments(func):
     if not has_arg_scope(func):
         raise TypeError('arg_scoped_arguments: %s is not decorated with '
                         '@add_arg_scope' % _op_name(func))
-    return list(_DECORATED_OPS[arg_scope_func_key(func)][0])
+    return list(_decorated_info(func)[0])
 
 
 @contextlib.contextmanager
@@ -93,7 +105,7 @@ def arg_scope(list_ops_or_scope, **kwargs):
                     'cannot take default arguments from a scope; decorate it '
                     'with slim.add_arg_scope' % _op_name(op))
             key = arg_scope_func_key(op)
-            accepted, has_var_kwargs = _DECORATED_OPS[key]
+            accepted, has_var_kwargs = _decorated_info(op)
             unknown = [k for k in kwargs if k not in accepted]
             if unknown and not has_var_kwargs:
                 raise TypeError(
@@ -138,9 +150,27 @@ def add_arg_scope(func):
             kwargs = merged
         return func(*args, **kwargs)
 
-    _DECORATED_OPS[key] = (accepted, has_var_kwargs)
+    try:
+        _DECORATED_OPS[key] = (accepted, has_var_kwargs)
+    except TypeError:
+        _DECORATED_OPS_STRONG[key] = (accepted, has_var_kwargs)
     func_with_args._key_op = key
     return func_with_args
+
+
+def _decorated_info(op):
+    """`(accepted keywords, has **kwargs)` of a decorated function, or None."""
+    key = arg_scope_func_key(op)
+    try:
+        info = _DECORATED_OPS.get(key)
+    except TypeError:  # no weak reference to it
+        info = None
+    if info is None:
+        try:
+            info = _DECORATED_OPS_STRONG.get(key)
+        except TypeError:  # unhashable
+            info = None
+    return info
 
 
 def _arg_stack():
@@ -175,11 +205,16 @@ class _NameState:
 
     `counts` follows TF1's variable scope store: how often each full scope
     name was opened, which drives default-name uniquification.
+    `name_scopes` follows TF1's graph: the name scopes in use (lower case),
+    which makes the names of layers without variables unique (`MaxPool2D`,
+    `MaxPool2D_1`, ...); it is kept only inside a model call.
     """
 
-    def __init__(self):
+    def __init__(self, in_call=False):
         self.stack = [VariableScope('', None)]
         self.counts = {}
+        self.name_scopes = {}
+        self.in_call = in_call
 
 
 def _name_state():
@@ -193,7 +228,7 @@ def _name_state():
 def fresh_name_state():
     """Starts naming from an empty stack; used at the start of a model call."""
     previous = getattr(_local, 'name_state', None)
-    _local.name_state = _NameState()
+    _local.name_state = _NameState(in_call=True)
     try:
         yield _local.name_state
     finally:
@@ -258,6 +293,10 @@ def variable_scope(name_or_scope, default_name=None, values=None, reuse=None):
     if reuse is None or reuse is False:
         reuse = parent.reuse
     _open_scope(state, full_name)
+    if state.in_call:
+        # TF1 opens a name scope of the same name, which takes the name from
+        # layers without variables (a pool named like a conv gets `_1`).
+        _unique_name_scope(state, full_name)
     scope = VariableScope(full_name, reuse)
     state.stack.append(scope)
     try:
@@ -265,6 +304,63 @@ def variable_scope(name_or_scope, default_name=None, values=None, reuse=None):
             yield scope
     finally:
         state.stack.pop()
+
+
+@contextlib.contextmanager
+def name_scope(name, default_name=None, values=None):
+    """Opens a name scope under the current variable scope, as TF1's
+    `tf.compat.v1.name_scope` does, for layers without variables.
+
+    Args:
+      name: the scope's name; None (or '') to use `default_name`. A name that
+        ends with '/' is taken as a full name, as is.
+      default_name: used when `name` is not given.
+      values: accepted for TF-Slim compatibility; unused.
+
+    Yields:
+      The full name with a trailing '/', `'<variable scope>/<name>/'`, made
+      unique within the model call as TF1 makes name scopes unique in a graph
+      (`Net/MaxPool2D/`, then `Net/MaxPool2D_1/`; a name a variable scope
+      already took gets `_1` too). It is the alias TF-Slim gives the
+      outputs of its pooling, flatten and one-hot layers. Outside a model
+      call nothing is counted, so names are not made unique.
+
+    Raises:
+      ValueError: if neither `name` nor `default_name` is a non-empty string.
+    """
+    del values
+    base = name or default_name
+    if not isinstance(base, str) or not base:
+        raise ValueError('name_scope: name or default_name must be a '
+                         'non-empty string, got name=%r, default_name=%r'
+                         % (name, default_name))
+    state = _name_state()
+    if base.endswith('/'):
+        full_name = base[:-1]
+    else:
+        parent = state.stack[-1].name
+        full_name = parent + '/' + base if parent else base
+        if state.in_call:
+            full_name = _unique_name_scope(state, full_name)
+    with tf.name_scope(full_name + '/'):
+        yield full_name + '/'
+
+
+def _unique_name_scope(state, name):
+    # TF1's Graph.unique_name: counts per lower-cased name; the n-th use of
+    # `a` becomes the first of `a_<n-1>`, `a_<n>`, ... not yet in use.
+    used = state.name_scopes
+    key = name.lower()
+    count = used.get(key, 0)
+    used[key] = count + 1
+    if count == 0:
+        return name
+    candidate = '%s_%d' % (key, count)
+    while candidate in used:
+        count += 1
+        candidate = '%s_%d' % (key, count)
+    used[candidate] = 1
+    return '%s_%d' % (name, count)
 
 
 def _unique_name(state, parent_name, prefix):

@@ -303,6 +303,12 @@ class _CallState:
         self.model = model
         self.losses = []
         self.used = set()
+        # TF-Slim's graph collections, for this call only (`slim.utils`):
+        # {collection name: [value, ...]} in the order added, and the aliases
+        # of collected tensors, {id(tensor): (tensor, [alias, ...])} (the
+        # tensor is held so that its id stays its own).
+        self.collections = {}
+        self.aliases = {}
 
     def get_or_create(self, name, shape, dtype, initializer, regularizer,
                       trainable, is_model_var, synchronization, aggregation,

@@ -259,3 +259,122 @@ def test_other_layer_errors():
 def test_layer_outside_a_model_says_what_to_do():
     with pytest.raises(RuntimeError, match='slim.Model'):
         slim.conv2d(tf.constant(X), 4, 3)
+
+
+# ---------------------------------------------------------------------------
+# 3-D layers and group norm
+
+X5 = random_inputs([2, 5, 6, 7, 3], seed=4)
+X5_NCDHW = random_inputs([2, 3, 5, 6, 7], seed=5)
+X8 = random_inputs([2, 5, 4, 8], seed=6)
+X8_NCHW = random_inputs([2, 8, 5, 4], seed=7)
+
+LAYERS_3D_AND_GROUP_NORM = {
+    'conv3d': (lambda lib, x: lib.conv3d(
+        x, 4, [3, 3, 3], weights_regularizer=lib.l2_regularizer(L2)), X5),
+    'conv3d_stride_valid': (lambda lib, x: lib.conv3d(
+        x, 3, [2, 3, 2], stride=[1, 2, 2], padding='VALID',
+        activation_fn=None, biases_regularizer=lib.l1_regularizer(L2)), X5),
+    'conv3d_rate': (lambda lib, x: lib.conv3d(x, 2, 3, rate=2,
+                                              scope='atrous3d'), X5),
+    'convolution3d_bn': (lambda lib, x: lib.convolution3d(
+        x, 4, 1, normalizer_fn=lib.batch_norm,
+        normalizer_params={'is_training': True, 'decay': 0.9}), X5),
+    'conv3d_default_names': (lambda lib, x: lib.conv3d(
+        lib.conv3d(x, 2, 1), 2, 1, data_format='NDHWC'), X5),
+    'max_pool3d': (lambda lib, x: lib.max_pool3d(x, [2, 2, 2]), X5),
+    'max_pool3d_same': (lambda lib, x: lib.max_pool3d(
+        x, 3, stride=[1, 2, 1], padding='SAME'), X5),
+    'avg_pool3d': (lambda lib, x: lib.avg_pool3d(x, 2, stride=1,
+                                                 padding='SAME'), X5),
+    'max_pool3d_ncdhw': (lambda lib, x: lib.max_pool3d(
+        x, 2, data_format='NCDHW'), X5_NCDHW),
+    'avg_pool3d_ncdhw': (lambda lib, x: lib.avg_pool3d(
+        x, [2, 3, 2], stride=1, padding='SAME', data_format='NCDHW'),
+        X5_NCDHW),
+    'group_norm': (lambda lib, x: lib.group_norm(x, groups=4), X8),
+    'group_norm_nchw': (lambda lib, x: lib.group_norm(
+        x, groups=2, channels_axis=-3, reduction_axes=(-2, -1),
+        center=False, activation_fn=tf.nn.relu), X8_NCHW),
+    'group_norm_mean_close_to_zero': (lambda lib, x: lib.group_norm(
+        x, groups=8, epsilon=1e-3, mean_close_to_zero=True,
+        param_initializers={'gamma': tf.constant_initializer(1.5),
+                            'beta': tf.constant_initializer(0.2)}), X8),
+    'group_norm_3d': (lambda lib, x: lib.group_norm(
+        x, groups=3, reduction_axes=(-4, -3, -2), scale=False,
+        scope='gn'), X5),
+    'conv3d_group_norm': (lambda lib, x: lib.conv3d(
+        x, 4, 3, normalizer_fn=lib.group_norm,
+        normalizer_params={'groups': 2, 'reduction_axes': (-4, -3, -2)}),
+        X5),
+}
+
+
+@pytest.mark.parametrize('name', sorted(LAYERS_3D_AND_GROUP_NORM))
+def test_3d_and_group_norm_parity(name):
+    build, x = LAYERS_3D_AND_GROUP_NORM[name]
+    assert_parity(build, [x], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('name', ['conv3d', 'convolution3d_bn', 'group_norm',
+                                  'conv3d_group_norm', 'group_norm_nchw'])
+def test_3d_and_group_norm_training_step_parity_traced(name):
+    build, x = LAYERS_3D_AND_GROUP_NORM[name]
+    assert_parity(build, [x], step_lr=0.1, traced=True, rtol=1e-5, atol=1e-5)
+
+
+def test_3d_and_group_norm_variable_names():
+    ref, got = assert_parity(
+        lambda lib, x: lib.group_norm(lib.conv3d(x, 4, 3, scope='c'),
+                                      groups=2, reduction_axes=(-4, -3, -2)),
+        [X5])
+    assert got.names == ['c/weights', 'c/biases', 'GroupNorm/beta',
+                         'GroupNorm/gamma']
+    assert got.shapes['c/weights'] == [3, 3, 3, 3, 4]
+
+
+def test_3d_layer_errors():
+    assert 'rank 4' in _build_error(lambda x: slim.conv3d(x, 4, 3), X)
+    assert 'kernel_size' in _build_error(
+        lambda x: slim.conv3d(x, 4, [3, 3]), X5)
+    msg = _build_error(lambda x: slim.max_pool3d(x, 2, scope='p3'), X)
+    assert 'p3' in msg and 'rank 4' in msg
+    msg = _build_error(lambda x: slim.avg_pool3d(x, 2, data_format='NHWC'),
+                       X5)
+    assert 'AvgPool3D' in msg and 'NCDHW' in msg and "'NHWC'" in msg
+    assert 'stride' in _build_error(
+        lambda x: slim.max_pool3d(x, 2, stride=[1, 2]), X5)
+
+
+@pytest.mark.parametrize('kwargs,words', [
+    ({'groups': 3}, ['groups', '8 channels', '3']),
+    ({'groups': 0}, ['groups', '0']),
+    ({'groups': 16}, ['groups', '16']),
+    ({'groups': 2, 'channels_axis': 4}, ['channels_axis', '4']),
+    ({'groups': 2, 'reduction_axes': (-3, -1)}, ['reduction_axes', 'channel']),
+    ({'groups': 2, 'reduction_axes': (-5,)}, ['reduction_axes', '-5']),
+])
+def test_group_norm_errors(kwargs, words):
+    msg = _build_error(lambda x: slim.group_norm(x, scope='gn', **kwargs), X8)
+    assert 'gn' in msg
+    for word in words:
+        assert word in msg
+
+
+def test_group_norm_unknown_dimensions():
+    model = slim.Model(lambda x: slim.group_norm(x, groups=2, scope='gn'))
+    with pytest.raises(ValueError, match='dimension 1 of the input'):
+        model.build(tf.TensorSpec([2, None, 4, 8]))
+    model = slim.Model(lambda x: slim.group_norm(x, groups=2))
+    model.build(tf.TensorSpec([None, 5, 4, 8]))  # unknown batch is fine
+    assert [v.shape.as_list() for v in model.variables] == [[8], [8]]
+
+
+def test_group_norm_bfloat16_keeps_float32_variables():
+    model = slim.Model(lambda x: slim.group_norm(x, groups=4))
+    ref = model(tf.constant(X8)).numpy()
+    out = model(tf.cast(X8, tf.bfloat16))
+    assert out.dtype == tf.bfloat16
+    assert all(v.dtype == tf.float32 for v in model.variables)
+    np.testing.assert_allclose(out.numpy().astype(np.float32), ref,
+                               rtol=0.05, atol=0.05)

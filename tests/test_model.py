@@ -179,3 +179,22 @@ def test_variables_cannot_be_created_inside_strategy_run():
 def test_model_needs_a_callable():
     with pytest.raises(TypeError, match='callable'):
         slim.Model(3)
+
+
+def test_net_runs_as_plain_python_under_tf_function():
+    """As in TF-Slim's graph mode, AutoGraph does not convert the net (nor
+    the layers): a Python `if` on a tensor is an error, not a `tf.cond`."""
+    def net(x):
+        if tf.reduce_sum(x) > 0:
+            return slim.conv2d(x, 2, 1)
+        return x
+
+    model = slim.Model(net)
+    model(tf.constant(X))  # eagerly the condition is a Python bool
+
+    @tf.function
+    def step(x):
+        return model(x)
+
+    with pytest.raises(TypeError, match='tf.Tensor'):
+        step(tf.constant(X))

@@ -1,4 +1,5 @@
 """arg_scope and variable_scope: TF-Slim semantics, checked against tf_slim."""
+import functools
 import threading
 
 import pytest
@@ -157,4 +158,100 @@ def test_default_name_uniquification_matches_tf1():
 def test_variable_scope_needs_a_name():
     with pytest.raises(ValueError, match='default_name'):
         with slim.variable_scope(None):
+            pass
+
+
+def _make_pool(default_size):
+    """A closure named `pool`: each call makes another function of the same
+    module and qualified name."""
+    def pool(x, size=default_size):
+        return x, size
+    return pool
+
+
+def test_functions_of_the_same_name_keep_separate_defaults():
+    pool_a = slim.add_arg_scope(_make_pool(1))
+    pool_b = slim.add_arg_scope(_make_pool(2))
+    assert pool_a.__qualname__ == pool_b.__qualname__
+    with slim.arg_scope([pool_a], size=5):
+        assert pool_a(0) == (0, 5)
+        assert pool_b(0) == (0, 2)
+    with slim.arg_scope([pool_b], size=7):
+        assert pool_a(0) == (0, 1)
+        assert pool_b(0) == (0, 7)
+    # As TF-Slim, which keys by the function object (its str()).
+    tf_pool_a = tf_slim.add_arg_scope(_make_pool(1))
+    tf_pool_b = tf_slim.add_arg_scope(_make_pool(2))
+    with tf_slim.arg_scope([tf_pool_a], size=5):
+        assert (tf_pool_a(0), tf_pool_b(0)) == ((0, 5), (0, 2))
+
+
+def test_a_wrapper_of_a_decorated_function_shares_its_defaults():
+    for lib, fn in ((slim, op), (tf_slim, tf_slim_op)):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            return fn(*args, **kwargs)
+        assert lib.has_arg_scope(wrapper)
+        with lib.arg_scope([wrapper], b=4):
+            assert fn(0) == (0, 4, 2)
+            assert wrapper(0) == (0, 4, 2)
+
+
+class _SlottedCallable:
+    """A callable that takes no weak reference."""
+    __slots__ = ()
+
+    def __call__(self, x, b=1):
+        return x, b
+
+
+def test_callables_without_weak_references():
+    decorated = slim.add_arg_scope(_SlottedCallable())
+    assert slim.has_arg_scope(decorated)
+    with slim.arg_scope([decorated], b=3):
+        assert decorated(0) == (0, 3)
+    assert not slim.has_arg_scope(_SlottedCallable())
+    assert not slim.has_arg_scope(min)
+    assert not slim.has_arg_scope([1, 2])
+
+
+def _name_scope_program(variable_scope, name_scope, names):
+    with variable_scope('Net'):
+        with variable_scope('conv1'):
+            pass
+        for name, default in (('pool', None), (None, 'MaxPool2D'),
+                              (None, 'MaxPool2D'), ('conv1', None),
+                              ('Pool', None), ('pool_2', None), ('pool', None),
+                              (None, 'Flatten'), ('top/', None)):
+            with name_scope(name, default) as sc:
+                names.append(sc)
+        with variable_scope(None, default_name='MaxPool2D') as sc:
+            names.append(sc.name)
+
+
+def test_name_scope_names_as_tf1():
+    """Layers without variables (pools, flatten) open name scopes under the
+    variable scope, made unique as TF1's graph makes them."""
+    with tf.Graph().as_default():
+        expected = []
+        _name_scope_program(tf.compat.v1.variable_scope,
+                            tf.compat.v1.name_scope, expected)
+    model = slim.Model(lambda: _names(
+        slim.variable_scope,
+        lambda vs, names: _name_scope_program(vs, slim.scopes.name_scope,
+                                              names)))
+    assert model() == expected
+    assert tf.function(model)() == expected
+    assert expected[:4] == ['Net/pool/', 'Net/MaxPool2D/', 'Net/MaxPool2D_1/',
+                            'Net/conv1_1/']
+
+
+def test_name_scope_outside_a_model_is_not_made_unique():
+    names = []
+    for _ in range(2):
+        with slim.scopes.name_scope(None, 'MaxPool2D') as sc:
+            names.append(sc)
+    assert names == ['MaxPool2D/', 'MaxPool2D/']
+    with pytest.raises(ValueError, match='default_name'):
+        with slim.scopes.name_scope(None):
             pass

@@ -238,3 +238,18 @@ def test_object_key_codec_rejects_unknown_escapes():
     from slim import variables
     with pytest.raises(ValueError, match=r"unknown escape '\.x'"):
         variables.parse_object_key('model/_vars/a.xb/.ATTRIBUTES/VARIABLE_VALUE')
+
+
+def test_a_model_called_inside_another_keeps_its_own_collections():
+    inner = slim.Model(lambda x: (
+        slim.fully_connected(x, 3, scope='inner', outputs_collections='c'),
+        slim.utils.convert_collection_to_dict('c'))[1])
+
+    def outer(x):
+        slim.fully_connected(x, 3, scope='outer', outputs_collections='c')
+        inner_points = inner(x)
+        return inner_points, slim.utils.convert_collection_to_dict('c')
+
+    inner_points, outer_points = slim.Model(outer)(tf.ones([2, 3]))
+    assert list(inner_points) == ['inner']
+    assert list(outer_points) == ['outer']

@@ -1,7 +1,6 @@
 """Checks and small helpers shared by the layer modules."""
 import tensorflow as tf
 
-from slim import scopes
 from slim import variables
 
 DATA_FORMATS_2D = ('NHWC', 'NCHW')
@@ -22,11 +21,6 @@ def read(var, dtype):
     if var.dtype != dtype:
         return tf.cast(var, dtype)
     return var
-
-
-def layer_name(default):
-    """The full scope name of the layer being built, for error messages."""
-    return scopes.get_variable_scope_name() or default
 
 
 def convert(inputs, layer, argument='inputs'):

@@ -1,18 +1,21 @@
-"""Convolutions: `conv2d` (`convolution`), `conv2d_transpose`, `separable_conv2d`.
+"""Convolutions: `conv1d`, `conv2d`, `conv3d` (`convolution`),
+`conv2d_transpose`, `separable_conv2d`.
 
 Variable names, shapes and defaults are TF-Slim's: `<scope>/weights`
-`[kh, kw, in, out]` and `<scope>/biases`, the biases left out when a
-`normalizer_fn` is given.
+`[kh, kw, in, out]` (`[kd, kh, kw, in, out]` in 3-D) and `<scope>/biases`,
+the biases left out when a `normalizer_fn` is given.
 """
 import tensorflow as tf
 
 from slim import initializers
 from slim import scopes
+from slim import utils
 from slim import variables
 from slim.layers import _kernels
 from slim.layers import _utils as u
 
-__all__ = ['convolution', 'convolution1d', 'convolution2d', 'conv2d', 'conv1d',
+__all__ = ['convolution', 'convolution1d', 'convolution2d', 'convolution3d',
+           'conv1d', 'conv2d', 'conv3d',
            'convolution2d_transpose', 'conv2d_transpose',
            'separable_convolution2d', 'separable_conv2d']
 
@@ -46,8 +49,9 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
       reuse: share the variables of the same scope within a call.
       trainable: whether the variables are trained.
       scope: the variable scope; default `Conv`, made unique.
-      variables_collections, outputs_collections: TF1 graph collections;
-        accepted and ignored.
+      outputs_collections: collection name(s) of the running model call to
+        add the output to, aliased by the scope's full name (`slim.utils`).
+      variables_collections: TF1 graph collections; accepted and ignored.
       conv_dims: if given, the input must have rank `conv_dims + 2`.
 
     Returns:
@@ -59,7 +63,7 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
         `rate` of the wrong length, an unknown padding or data format, or a
         stride and a rate both above 1.
     """
-    del variables_collections, outputs_collections
+    del variables_collections
     with scopes.variable_scope(scope, 'Conv', [inputs], reuse=reuse) as sc:
         name = sc.name
         inputs = u.convert(inputs, name)
@@ -96,10 +100,11 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
                 lambda x, w: tf.nn.convolution(
                     x, w, strides=strides, padding=padding, dilations=rates,
                     data_format=data_format), inputs, weights)
-        return tf.cast(u.finish(
+        outputs = tf.cast(u.finish(
             outputs, num_outputs, normalizer_fn, normalizer_params,
             biases_initializer, biases_regularizer, trainable, activation_fn,
             channels_first=data_format.startswith('NC')), out_dtype)
+        return utils.collect_named_outputs(outputs_collections, name, outputs)
 
 
 def _fixed_rank(conv_dims, doc_name):
@@ -125,8 +130,10 @@ def _fixed_rank(conv_dims, doc_name):
 
 convolution1d = _fixed_rank(1, 'convolution1d')
 convolution2d = _fixed_rank(2, 'convolution2d')
+convolution3d = _fixed_rank(3, 'convolution3d')
 conv1d = convolution1d
 conv2d = convolution2d
+conv3d = convolution3d
 
 
 @scopes.add_arg_scope
@@ -150,7 +157,7 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1,
     Raises:
       ValueError: naming the scope, as `convolution` does.
     """
-    del variables_collections, outputs_collections
+    del variables_collections
     with scopes.variable_scope(scope, 'Conv2d_transpose', [inputs],
                                reuse=reuse) as sc:
         name = sc.name
@@ -192,10 +199,11 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1,
             s if isinstance(s, int) else None for s in sizes]
         outputs.set_shape([static[0], num_outputs] + static[1:] if nchw
                           else static + [num_outputs])
-        return tf.cast(u.finish(
+        outputs = tf.cast(u.finish(
             outputs, num_outputs, normalizer_fn, normalizer_params,
             biases_initializer, biases_regularizer, trainable, activation_fn,
             channels_first=data_format.startswith('NC')), out_dtype)
+        return utils.collect_named_outputs(outputs_collections, name, outputs)
 
 
 conv2d_transpose = convolution2d_transpose
@@ -225,7 +233,7 @@ def separable_convolution2d(inputs, num_outputs, kernel_size,
       ValueError: naming the scope, as `convolution` does, and for a
         `depth_multiplier` that is not a positive int.
     """
-    del variables_collections, outputs_collections
+    del variables_collections
     with scopes.variable_scope(scope, 'SeparableConv2d', [inputs],
                                reuse=reuse) as sc:
         name = sc.name
@@ -272,10 +280,11 @@ def separable_convolution2d(inputs, num_outputs, kernel_size,
                 lambda x, dw: tf.nn.depthwise_conv2d(
                     x, dw, strides4, padding, dilations=rates,
                     data_format=data_format), inputs, depthwise)
-        return tf.cast(u.finish(
+        outputs = tf.cast(u.finish(
             outputs, num_outputs, normalizer_fn, normalizer_params,
             biases_initializer, biases_regularizer, trainable, activation_fn,
             channels_first=data_format.startswith('NC')), out_dtype)
+        return utils.collect_named_outputs(outputs_collections, name, outputs)
 
 
 separable_conv2d = separable_convolution2d

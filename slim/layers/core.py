@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from slim import initializers
 from slim import scopes
+from slim import utils
 from slim import variables
 from slim.layers import _kernels
 from slim.layers import _utils as u
@@ -33,7 +34,7 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu,
       ValueError: naming the scope, for an input of rank below 2, an unknown
         last dimension, or a `num_outputs` that is not a positive int.
     """
-    del variables_collections, outputs_collections
+    del variables_collections
     with scopes.variable_scope(scope, 'fully_connected', [inputs],
                                reuse=reuse) as sc:
         name = sc.name
@@ -61,10 +62,11 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu,
         else:
             outputs = tf.tensordot(inputs, w, [[rank - 1], [0]])
             outputs.set_shape(inputs.shape[:-1].concatenate([num_outputs]))
-        return tf.cast(u.finish(outputs, num_outputs, normalizer_fn,
-                                normalizer_params, biases_initializer,
-                                biases_regularizer, trainable, activation_fn),
-                       out_dtype)
+        outputs = tf.cast(u.finish(outputs, num_outputs, normalizer_fn,
+                                   normalizer_params, biases_initializer,
+                                   biases_regularizer, trainable,
+                                   activation_fn), out_dtype)
+        return utils.collect_named_outputs(outputs_collections, name, outputs)
 
 
 linear = functools.partial(fully_connected, activation_fn=None)
@@ -81,7 +83,7 @@ def bias_add(inputs, activation_fn=None, initializer=tf.zeros_initializer(),
       ValueError: for an unknown data format, an unknown rank or channel
         dimension, or NCHW with an input that is not rank 4.
     """
-    del variables_collections, outputs_collections
+    del variables_collections
     with scopes.variable_scope(scope, 'BiasAdd', [inputs], reuse=reuse) as sc:
         name = sc.name
         u.check_data_format(data_format, name)
@@ -101,7 +103,8 @@ def bias_add(inputs, activation_fn=None, initializer=tf.zeros_initializer(),
         outputs = tf.nn.bias_add(inputs, u.read(biases, dtype),
                                  data_format='NC...' if data_format == 'NCHW'
                                  else None)
-        return u.apply_activation(outputs, activation_fn)
+        outputs = u.apply_activation(outputs, activation_fn)
+        return utils.collect_named_outputs(outputs_collections, name, outputs)
 
 
 @scopes.add_arg_scope
@@ -113,20 +116,23 @@ def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True,
     Raises:
       ValueError: if `keep_prob` is not in (0, 1].
     """
-    del outputs_collections
     with scopes.variable_scope(scope, 'Dropout', [inputs]) as sc:
         if not isinstance(keep_prob, tf.Tensor) and not 0 < keep_prob <= 1:
             raise ValueError('%s: keep_prob must be in (0, 1], got %r'
                              % (sc.name, keep_prob))
         inputs = u.convert(inputs, sc.name)
-        if not isinstance(keep_prob, tf.Tensor) and keep_prob == 1:
-            return tf.identity(inputs)
 
         def _drop():
             return tf.nn.dropout(inputs, rate=1 - keep_prob,
                                  noise_shape=noise_shape, seed=seed)
 
-        return u.smart_cond(is_training, _drop, lambda: tf.identity(inputs))
+        if not isinstance(keep_prob, tf.Tensor) and keep_prob == 1:
+            outputs = tf.identity(inputs)
+        else:
+            outputs = u.smart_cond(is_training, _drop,
+                                   lambda: tf.identity(inputs))
+        return utils.collect_named_outputs(outputs_collections, sc.name,
+                                           outputs)
 
 
 @scopes.add_arg_scope
@@ -136,9 +142,8 @@ def flatten(inputs, outputs_collections=None, scope=None):
     Raises:
       ValueError: if the input has rank below 2.
     """
-    del outputs_collections
-    with tf.name_scope(scope or 'Flatten'):
-        name = u.layer_name(scope or 'Flatten')
+    with scopes.name_scope(scope, 'Flatten', [inputs]) as sc:
+        name = sc[:-1]
         inputs = u.convert(inputs, name)
         rank = inputs.shape.rank
         if rank is None or rank < 2:
@@ -150,21 +155,22 @@ def flatten(inputs, outputs_collections=None, scope=None):
             k = int(inner.num_elements())
             outputs = tf.reshape(inputs, [-1, k])
             outputs.set_shape([inputs.shape[0], k])
-            return outputs
-        return tf.reshape(inputs, [tf.shape(inputs)[0], -1])
+        else:
+            outputs = tf.reshape(inputs, [tf.shape(inputs)[0], -1])
+        return utils.collect_named_outputs(outputs_collections, sc, outputs)
 
 
 @scopes.add_arg_scope
 def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
                      outputs_collections=None, scope=None):
     """One-hot float vectors of `num_classes` for integer labels."""
-    del outputs_collections
-    with tf.name_scope(scope or 'OneHotEncoding'):
+    with scopes.name_scope(scope, 'OneHotEncoding', [labels]) as sc:
         labels = tf.convert_to_tensor(labels)
         if labels.dtype == tf.int32:
             labels = tf.cast(labels, tf.int64)
-        return tf.one_hot(labels, num_classes, on_value=on_value,
-                          off_value=off_value)
+        outputs = tf.one_hot(labels, num_classes, on_value=on_value,
+                             off_value=off_value)
+        return utils.collect_named_outputs(outputs_collections, sc, outputs)
 
 
 @scopes.add_arg_scope

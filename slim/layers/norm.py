@@ -1,20 +1,22 @@
-"""Normalization: `batch_norm` and `layer_norm`, with TF-Slim's variables.
+"""Normalization: `batch_norm`, `layer_norm` and `group_norm`, with TF-Slim's
+variables.
 
 `batch_norm` updates `moving_mean` and `moving_variance` in place when
 training (there is no UPDATE_OPS collection to run). Under a distribution
 strategy the two statistics are sync-on-read variables averaged over
-replicas, as Keras keeps them. Rank-2 and rank-4 inputs use the fused
-kernel, whose batch variance (and so the moving variance) carries Bessel's
-correction, exactly as TF-Slim's; other ranks, `fused=False` and
-`batch_weights` use plain moments, as TF-Slim's.
+replicas, as Keras keeps them. Rank-2, rank-4 and (channels-last) rank-5
+inputs use the fused kernel, whose batch variance (and so the moving
+variance) carries Bessel's correction, exactly as TF-Slim's; other ranks,
+`fused=False` and `batch_weights` use plain moments, as TF-Slim's.
 """
 import tensorflow as tf
 
 from slim import scopes
+from slim import utils
 from slim import variables
 from slim.layers import _utils as u
 
-__all__ = ['batch_norm', 'layer_norm']
+__all__ = ['batch_norm', 'layer_norm', 'group_norm']
 
 
 @scopes.add_arg_scope
@@ -47,10 +49,12 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
         `BatchNorm`.
       batch_weights: optional `[batch]` weights for weighted moments (then the
         unfused path is used).
-      fused: None or True to use the fused kernel for rank-4 inputs, False
-        for plain moments.
+      fused: None or True to use the fused kernel for inputs of rank 2, 4
+        and 5, False for plain moments.
       data_format: 'NHWC' or 'NCHW'.
-      variables_collections, outputs_collections: ignored (TF1 collections).
+      outputs_collections: collection name(s) of the running model call to
+        add the output to, aliased by the scope's full name (`slim.utils`).
+      variables_collections: ignored (TF1 collections).
       zero_debias_moving_mean, renorm, renorm_clipping, renorm_decay,
         adjustment: not supported; a true value raises.
 
@@ -62,7 +66,7 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
         unknown rank, rank below 2 or unknown channels, or an unsupported
         option.
     """
-    del variables_collections, outputs_collections
+    del variables_collections
     del renorm_clipping, renorm_decay
     with scopes.variable_scope(scope, 'BatchNorm', [inputs],
                                reuse=reuse) as sc:
@@ -96,22 +100,31 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001,
                               gamma_first=keras_path)
         beta, gamma, moving_mean, moving_variance = params
         training = u.static_bool(is_training)
-        if fuse and rank in (2, 4):
+        if fuse and rank in (2, 4, 5):
             # As TF-Slim, a [batch, C] input goes through the fused kernel as
-            # [batch, 1, 1, C], so its moving variance is Bessel-corrected too.
-            x = tf.reshape(inputs, [-1, 1, 1, channels]) if rank == 2 \
-                else inputs
+            # [batch, 1, 1, C], and (by Keras) a [batch, d, h, w, C] one as
+            # 5-D; here as [batch, d * h, w, C], the same moments. So their
+            # moving variance is Bessel-corrected too.
+            if rank == 2:
+                x = tf.reshape(inputs, [-1, 1, 1, channels])
+            elif rank == 5:
+                dims = tf.shape(inputs)
+                x = tf.reshape(inputs, tf.stack(
+                    [dims[0], dims[1] * dims[2], dims[3], channels]))
+            else:
+                x = inputs
             outputs = _fused(x, beta, gamma, moving_mean, moving_variance,
                              is_training, training, decay, epsilon,
                              data_format if rank == 4 else 'NHWC')
-            if rank == 2:
+            if rank != 4:
                 outputs = tf.reshape(outputs, tf.shape(inputs))
                 outputs.set_shape(inputs.shape)
         else:
             outputs = _unfused(inputs, beta, gamma, moving_mean,
                                moving_variance, is_training, training, decay,
                                epsilon, data_format, batch_weights)
-        return u.apply_activation(outputs, activation_fn)
+        outputs = u.apply_activation(outputs, activation_fn)
+        return utils.collect_named_outputs(outputs_collections, name, outputs)
 
 
 def _make_params(channels, center, scale, initializers, regularizers,
@@ -225,7 +238,7 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
       ValueError: for an unknown rank, axes beyond the rank, or a parameter
         shape that is not fully defined.
     """
-    del variables_collections, outputs_collections
+    del variables_collections
     with scopes.variable_scope(scope, 'LayerNorm', [inputs],
                                reuse=reuse) as sc:
         name = sc.name
@@ -260,4 +273,137 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
                                        keepdims=True)
         eps = 1e-12 if dtype != tf.float16 else 1e-3
         outputs = tf.nn.batch_normalization(x, mean, variance, beta, gamma, eps)
-        return u.apply_activation(tf.cast(outputs, dtype), activation_fn)
+        outputs = u.apply_activation(tf.cast(outputs, dtype), activation_fn)
+        return utils.collect_named_outputs(outputs_collections, name, outputs)
+
+
+@scopes.add_arg_scope
+def group_norm(inputs, groups=32, channels_axis=-1, reduction_axes=(-3, -2),
+               center=True, scale=True, epsilon=1e-6, activation_fn=None,
+               param_initializers=None, reuse=None, variables_collections=None,
+               outputs_collections=None, trainable=True, scope=None,
+               mean_close_to_zero=False):
+    """Group normalization (Wu & He), TF-Slim's.
+
+    The channels are split into `groups`; each group is normalized with the
+    moments over its channels and the `reduction_axes`, per example, then
+    scaled by `gamma` and shifted by `beta` (both `[channels]`).
+
+    Args:
+      inputs: a tensor whose channel and reduction dimensions are known.
+      groups: the number of groups, a positive int that divides the channels.
+      channels_axis: the channel axis; e.g. -1 for NHWC, -3 for NCHW.
+      reduction_axes: the other axes of the moments; e.g. (-3, -2) for NHWC,
+        (-2, -1) for NCHW. None of them may be `channels_axis`.
+      center, scale: whether to add `beta` and multiply by `gamma`.
+      epsilon: added to the variance.
+      activation_fn: applied to the output; None for none.
+      param_initializers: dict of initializers for 'beta' and 'gamma'.
+      reuse, trainable, scope: as for the other layers; default scope
+        `GroupNorm`.
+      outputs_collections: collection name(s) of the running model call to
+        add the output to, aliased by the scope's full name (`slim.utils`).
+      variables_collections: ignored (TF1 collections).
+      mean_close_to_zero: compute the variance from sums of squares in one
+        pass (`tf.nn.sufficient_statistics`), better when the mean is near
+        zero, instead of `tf.nn.moments`.
+
+    Returns:
+      The normalized tensor, in the input's dtype (computed in float32 for
+      16-bit inputs).
+
+    Raises:
+      ValueError: naming the scope, for an input of unknown rank, an axis out
+        of range, a reduction axis equal to `channels_axis`, an unknown
+        channel or reduction dimension, or `groups` that is not a positive
+        int dividing the channels.
+    """
+    del variables_collections
+    with scopes.variable_scope(scope, 'GroupNorm', [inputs],
+                               reuse=reuse) as sc:
+        name = sc.name
+        inputs = u.convert(inputs, name)
+        rank = inputs.shape.rank
+        if rank is None:
+            raise ValueError('%s: group_norm needs an input of known rank, '
+                             'got shape %s' % (name, inputs.shape))
+        channels_axis = _axis(channels_axis, rank, name, 'channels_axis')
+        channels = inputs.shape[channels_axis]
+        if channels is None:
+            raise ValueError('%s: the channel dimension (axis %d) of the '
+                             'input must be known, got shape %s'
+                             % (name, channels_axis, inputs.shape))
+        axes = [_axis(a, rank, name, 'reduction_axes')
+                for a in reduction_axes]
+        for a in axes:
+            if a == channels_axis:
+                raise ValueError('%s: reduction_axes %r include the channel '
+                                 'axis %d; they must be other axes'
+                                 % (name, tuple(reduction_axes),
+                                    channels_axis))
+            if inputs.shape[a] is None:
+                raise ValueError('%s: dimension %d of the input (a reduction '
+                                 'axis) must be known, got shape %s'
+                                 % (name, a, inputs.shape))
+        if isinstance(groups, bool) or not isinstance(groups, int) or \
+                groups <= 0 or channels % groups:
+            raise ValueError('%s: groups must be a positive int that divides '
+                             'the %d channels, got %r'
+                             % (name, channels, groups))
+        dtype = inputs.dtype
+        per_group = channels // groups
+        # [..., channels, ...] -> [..., groups, per_group, ...]
+        dynamic = tf.shape(inputs)
+        sizes = [inputs.shape[i] if inputs.shape[i] is not None
+                 else dynamic[i] for i in range(rank)]
+        grouped_shape = (sizes[:channels_axis] + [groups, per_group] +
+                         sizes[channels_axis + 1:])
+        x = tf.reshape(tf.cast(inputs, tf.float32) if dtype in (
+            tf.float16, tf.bfloat16) else inputs, grouped_shape)
+        moments_axes = [channels_axis + 1] + [
+            a + 1 if a > channels_axis else a for a in axes]
+        broadcast = ([1] * channels_axis + [groups, per_group] +
+                     [1] * (rank - channels_axis - 1))
+
+        initializers = param_initializers or {}
+        vdtype = u.variable_dtype(dtype)
+        beta = gamma = None
+        if center:
+            beta = variables.model_variable(
+                'beta', shape=[channels], dtype=vdtype,
+                initializer=initializers.get('beta', tf.zeros_initializer()),
+                trainable=trainable)
+            beta = tf.reshape(tf.cast(beta, x.dtype), broadcast)
+        if scale:
+            gamma = variables.model_variable(
+                'gamma', shape=[channels], dtype=vdtype,
+                initializer=initializers.get('gamma', tf.ones_initializer()),
+                trainable=trainable)
+            gamma = tf.reshape(tf.cast(gamma, x.dtype), broadcast)
+
+        if mean_close_to_zero:
+            count, mean_sum, squares_sum, _ = tf.nn.sufficient_statistics(
+                x, moments_axes, keepdims=True)
+            mean, variance = tf.nn.normalize_moments(
+                count, mean_sum, squares_sum, shift=None)
+        else:
+            mean, variance = tf.nn.moments(x, moments_axes, keepdims=True)
+        gain = tf.math.rsqrt(variance + epsilon)
+        offset = -mean * gain
+        if gamma is not None:
+            gain *= gamma
+            offset *= gamma
+        if beta is not None:
+            offset += beta
+        outputs = tf.reshape(x * gain + offset, sizes)
+        outputs = u.apply_activation(tf.cast(outputs, dtype), activation_fn)
+        return utils.collect_named_outputs(outputs_collections, name, outputs)
+
+
+def _axis(axis, rank, name, argument):
+    if isinstance(axis, bool) or not isinstance(axis, int) or \
+            not -rank <= axis < rank:
+        raise ValueError('%s: %s must hold axes in [-%d, %d) for an input of '
+                         'rank %d, got %r' % (name, argument, rank, rank, rank,
+                                              axis))
+    return axis % rank
