@@ -10,13 +10,15 @@ inference, for each dtype in --dtypes:
   variables stay float32 and the loss is computed in float32.
 
 Our step is one `tf.function`. With --compare the same invocation also runs,
-on the same batch, TF-Slim 1.1.0's graph-mode Inception-v3 (a
-tf.compat.v1.Session, `tf_slim.learning.create_train_op` with the same
-momentum optimizer) and Keras's `keras.applications.InceptionV3(weights=None)`
-(float32, and bfloat16 through the 'mixed_bfloat16' policy), and prints one
-table with ratios to TF-Slim float32.
+on the same batch, the references that exist for the net: TF-Slim 1.1.0's
+graph-mode version where `tf_slim.nets` ships it (a tf.compat.v1.Session,
+`tf_slim.learning.create_train_op` with the same momentum optimizer), and
+Keras's application where Keras has one (`weights=None`; float32, and
+bfloat16 through the 'mixed_bfloat16' policy); it prints one table with
+ratios to the first reference in float32.
 
     python benchmarks/benchmark_nets.py --compare
+    python benchmarks/benchmark_nets.py --model_name=resnet_v1_50 --compare
     python benchmarks/benchmark_nets.py --model_name=cifarnet --batch_size=128
 """
 import argparse
@@ -62,13 +64,13 @@ def main(argv=None):
   # cases, so that load from other processes hits them alike, and each
   # case's rate is its median over the rounds.
   cases = []
-  if args.compare:
-    cases += tf_slim_inception_v3(images, labels, args)
+  if args.compare and args.model_name in TF_SLIM_NETS:
+    cases += tf_slim_net(images, labels, args)
   for dtype in dtypes:
     cases += ours(images, labels, dtype, args)
-  if args.compare:
+  if args.compare and args.model_name in KERAS_NETS:
     for dtype in dtypes:
-      cases += keras_inception_v3(images, labels, dtype, args)
+      cases += keras_net(images, labels, dtype, args)
   for case in cases:
     print('  warming up {} {} {}'.format(*case[:3]), flush=True)
     for _ in range(args.warmup):
@@ -80,8 +82,7 @@ def main(argv=None):
     print('  round {}: {}'.format(round_ + 1, ', '.join(
         '{} {} {} {:.2f}'.format(*key, r[-1][0]) for key, r in rates.items())),
           flush=True)
-  _print_table({key: np.median(r, axis=0) for key, r in rates.items()},
-               args.compare)
+  _print_table({key: np.median(r, axis=0) for key, r in rates.items()})
   print('load average at the end: {:.2f}'.format(os.getloadavg()[0]))
 
 
@@ -130,23 +131,57 @@ def ours(images, labels, dtype, args):
           (name, dtype, 'inference', lambda: infer_step(x).numpy())]
 
 
-def tf_slim_inception_v3(images, labels, args):
+# Our name -> (tf_slim.nets module, function, arg scope function).
+TF_SLIM_NETS = {
+    'alexnet_v2': ('alexnet', 'alexnet_v2', 'alexnet_v2_arg_scope'),
+    'overfeat': ('overfeat', 'overfeat', 'overfeat_arg_scope'),
+    'vgg_a': ('vgg', 'vgg_a', 'vgg_arg_scope'),
+    'vgg_16': ('vgg', 'vgg_16', 'vgg_arg_scope'),
+    'vgg_19': ('vgg', 'vgg_19', 'vgg_arg_scope'),
+    'inception_v1': ('inception_v1', 'inception_v1',
+                     'inception_v1_arg_scope'),
+    'inception_v2': ('inception_v2', 'inception_v2',
+                     'inception_v2_arg_scope'),
+    'inception_v3': ('inception_v3', 'inception_v3',
+                     'inception_v3_arg_scope'),
+}
+TF_SLIM_NETS.update({
+    'resnet_v%d_%d' % (v, depth): ('resnet_v%d' % v, 'resnet_v%d_%d' % (
+        v, depth), 'resnet_arg_scope')
+    for v in (1, 2) for depth in (50, 101, 152, 200)})
+
+# Our name -> keras.applications class (Keras's ResNets are v1 and v2 with
+# biases and another shortcut placement: the same size class of net).
+KERAS_NETS = {
+    'vgg_16': 'VGG16', 'vgg_19': 'VGG19', 'inception_v3': 'InceptionV3',
+    'inception_resnet_v2': 'InceptionResNetV2', 'resnet_v1_50': 'ResNet50',
+    'resnet_v1_101': 'ResNet101', 'resnet_v1_152': 'ResNet152',
+    'resnet_v2_50': 'ResNet50V2', 'resnet_v2_101': 'ResNet101V2',
+    'resnet_v2_152': 'ResNet152V2',
+}
+
+
+def tf_slim_net(images, labels, args):
   """Returns the train and inference cases of TF-Slim's graph-mode net."""
+  import importlib
   tf_slim = _import_tf_slim()
-  from tf_slim.nets import inception_v3
+  module_name, fn_name, scope_name = TF_SLIM_NETS[args.model_name]
+  module = importlib.import_module('tf_slim.nets.' + module_name)
 
   def build(is_training):
     x = tf.constant(images)
     onehot = tf.one_hot(labels, args.num_classes)
-    with tf_slim.arg_scope(inception_v3.inception_v3_arg_scope(
+    with tf_slim.arg_scope(getattr(module, scope_name)(
         weight_decay=args.weight_decay)):
-      logits, end_points = inception_v3.inception_v3(
+      logits, end_points = getattr(module, fn_name)(
           x, args.num_classes, is_training=is_training)
+    logits = tf.reshape(logits, [len(images), args.num_classes])
     if not is_training:
       return logits
     tf.compat.v1.losses.softmax_cross_entropy(onehot, logits)
-    tf.compat.v1.losses.softmax_cross_entropy(
-        onehot, end_points['AuxLogits'], weights=AUX_WEIGHT)
+    if 'AuxLogits' in end_points:
+      tf.compat.v1.losses.softmax_cross_entropy(
+          onehot, end_points['AuxLogits'], weights=AUX_WEIGHT)
     total_loss = tf.compat.v1.losses.get_total_loss()
     optimizer = tf.compat.v1.train.MomentumOptimizer(LEARNING_RATE, MOMENTUM)
     return tf_slim.learning.create_train_op(total_loss, optimizer)
@@ -163,19 +198,19 @@ def tf_slim_inception_v3(images, labels, args):
   return cases
 
 
-def keras_inception_v3(images, labels, dtype, args):
-  """Returns the train and inference cases of Keras 3's InceptionV3."""
+def keras_net(images, labels, dtype, args):
+  """Returns the train and inference cases of Keras 3's application."""
   import keras
   policy = 'mixed_bfloat16' if dtype == 'bfloat16' else 'float32'
   keras.mixed_precision.set_global_policy(policy)
   try:
-    model = keras.applications.InceptionV3(
+    model = getattr(keras.applications, KERAS_NETS[args.model_name])(
         weights=None, classes=args.num_classes, classifier_activation=None,
         input_shape=images.shape[1:])
   finally:
     keras.mixed_precision.set_global_policy('float32')
-  # Keras' InceptionV3 has no kernel regularizers: decoupled weight decay in
-  # the optimizer stands in for the L2 term.
+  # Keras' applications have no kernel regularizers: decoupled weight decay
+  # in the optimizer stands in for the L2 term.
   optimizer = keras.optimizers.SGD(LEARNING_RATE, momentum=MOMENTUM,
                                    weight_decay=args.weight_decay)
   optimizer.build(model.trainable_variables)
@@ -195,7 +230,7 @@ def keras_inception_v3(images, labels, dtype, args):
   def infer_step(x):
     return model(x, training=False)
 
-  name = 'Keras 3 InceptionV3'
+  name = 'Keras 3 ' + KERAS_NETS[args.model_name]
   return [(name, dtype, 'train', lambda: train_step(x, onehot).numpy()),
           (name, dtype, 'inference', lambda: infer_step(x).numpy())]
 
@@ -243,11 +278,11 @@ def _num_threads():
       os.cpu_count())
 
 
-def _print_table(rates, compare):
+def _print_table(rates):
   """Prints the median rates of every case, with ratios to the first row."""
   rows = list(dict.fromkeys(key[:2] for key in rates))  # in case order
   base = rows[0]
-  vs = 'x ' + ('TF-Slim f32' if compare else ' '.join(base))
+  vs = 'x ' + ' '.join(base).replace('float32', 'f32')
   print()
   print('| implementation | dtype | train img/s | {0} | inference img/s | {0} '
         '| train img/CPU-s | {0} | inference img/CPU-s | {0} |'.format(vs))
@@ -281,16 +316,19 @@ def _parse_args(argv):
                       help='ends a timed run early (after >= 1 step)')
   parser.add_argument('--warmup', type=int, default=2)
   parser.add_argument('--compare', action='store_true',
-                      help="also run TF-Slim's and Keras's Inception-v3")
+                      help="also run TF-Slim's and Keras's version of the "
+                      'net, where they have one')
   parser.add_argument('--profile_dir', default=None,
                       help='write a tf.profiler trace of 2 of our train steps')
   args = parser.parse_args(argv)
   for dtype in args.dtypes.split(','):
     if dtype.strip() not in ('float32', 'bfloat16', ''):
       parser.error('--dtypes: {!r} is not float32 or bfloat16'.format(dtype))
-  if args.compare and args.model_name != 'inception_v3':
-    parser.error('--compare runs the references of inception_v3 only, got '
-                 '--model_name={}'.format(args.model_name))
+  if args.compare and args.model_name not in TF_SLIM_NETS and \
+      args.model_name not in KERAS_NETS:
+    parser.error('--compare: neither TF-Slim nor Keras has {}; they have '
+                 '{}'.format(args.model_name, ', '.join(sorted(
+                     set(TF_SLIM_NETS) | set(KERAS_NETS)))))
   return args
 
 

@@ -100,7 +100,9 @@ def test_follows_a_training_run_and_stops_at_the_timeout(tmp_path, capsys,
     captured = capsys.readouterr()
     assert codes == [0], captured.err[-3000:]
     assert [r[1] for r in reports(out + captured.out)] == ['2', '4']
-    assert 5 <= time.time() - start < 60  # stopped by --eval_timeout
+    # TF polls once a second and gives up once the next poll would pass the
+    # timeout, so it stops up to a second early.
+    assert 4 <= time.time() - start < 60  # stopped by --eval_timeout
 
 
 @pytest.mark.parametrize('args,pattern', [

@@ -134,18 +134,13 @@ def test_regularization_losses_match_oracle(full_50):
 # ---------------------------------------------------------------- deeper nets
 
 @pytest.mark.parametrize('depth', DEPTHS[1:])
-def test_deeper_variables_match_golden(depth):
-  # Names and shapes only: a cheap build (zero weights, tiny input).
-  import slim
-  model = _model(depth, num_classes=PUBLISHED_CLASSES)
-  with slim.arg_scope([slim.conv2d],
-                      weights_initializer=tf.zeros_initializer()):
-    model(tf.zeros([1, 32, 32, 3]))
+def test_deeper_goldens_have_one_bottleneck_per_unit(depth):
+  # tests/test_zoo.py builds every registered net against its golden; here
+  # the golden itself is checked against the block layout of each depth.
   golden = load_golden('resnet_v2_%d' % depth)
   units = sum({101: (3, 4, 23, 3), 152: (3, 8, 36, 3),
                200: (3, 24, 36, 3)}[depth])
   assert len(golden) == 2 + units * 16 + 4 * 2 + 4 + 2
-  assert variable_shapes(model) == golden
 
 
 # ---------------------------------------------------------------- variants

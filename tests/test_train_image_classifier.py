@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,6 +30,15 @@ EVAL = os.path.join(ROOT, 'eval_image_classifier.py')
 @pytest.fixture(scope='module')
 def digits_dir(tmp_path_factory):
     return digits.build(str(tmp_path_factory.mktemp('digits')))
+
+
+@pytest.fixture(scope='module')
+def one_step_run(tmp_path_factory, digits_dir):
+    """A LeNet train_dir after one step; tests read it, never change it."""
+    train_dir = str(tmp_path_factory.mktemp('one_step'))
+    assert train_in_process('--train_dir=' + train_dir, '--dataset_dir=' +
+                            digits_dir, '--max_number_of_steps=1') == 0
+    return train_dir
 
 
 def env_for(digits_dir, **extra):
@@ -202,10 +212,8 @@ with train_dirs.lock(sys.argv[1]):
 
 
 def test_a_second_training_on_a_train_dir_is_refused_eval_is_not(
-        tmp_path, digits_dir, capsys):
-    train_dir = str(tmp_path / 'train')
-    assert train_in_process('--train_dir=' + train_dir, '--dataset_dir=' +
-                            digits_dir, '--max_number_of_steps=1') == 0
+        tmp_path, digits_dir, capsys, one_step_run):
+    train_dir = one_step_run
     before = sorted(os.listdir(train_dir))
     holder = subprocess.Popen([sys.executable, '-c', HOLD_LOCK, train_dir],
                               stdout=subprocess.PIPE, text=True,
@@ -217,8 +225,8 @@ def test_a_second_training_on_a_train_dir_is_refused_eval_is_not(
                                 digits_dir, '--max_number_of_steps=2') == 2
         lines = error_lines(capsys.readouterr().err)
         assert len(lines) == 1 and re.search(
-            r"--train_dir='.*train' is in use by another training run \(pid "
-            r'%d on ' % holder.pid, lines[0]), lines
+            r"--train_dir='%s' is in use by another training run \(pid %d "
+            r'on ' % (re.escape(train_dir), holder.pid), lines[0]), lines
         assert sorted(os.listdir(train_dir)) == before
         import eval_image_classifier
         assert eval_image_classifier.run([
@@ -230,10 +238,9 @@ def test_a_second_training_on_a_train_dir_is_refused_eval_is_not(
         holder.wait()
 
 
-def test_learning_rate_zero_keeps_the_weights(tmp_path, digits_dir):
-    first = str(tmp_path / 'first')
-    assert train_in_process('--train_dir=' + first, '--dataset_dir=' +
-                            digits_dir, '--max_number_of_steps=1') == 0
+def test_learning_rate_zero_keeps_the_weights(tmp_path, digits_dir,
+                                              one_step_run):
+    first = one_step_run
     second = str(tmp_path / 'second')
     assert train_in_process('--train_dir=' + second, '--dataset_dir=' +
                             digits_dir, '--checkpoint_path=' + first,
@@ -246,10 +253,8 @@ def test_learning_rate_zero_keeps_the_weights(tmp_path, digits_dir):
 
 
 def test_scopes_that_match_no_variable_are_warned_about(tmp_path, digits_dir,
-                                                        caplog):
-    first = str(tmp_path / 'first')
-    assert train_in_process('--train_dir=' + first, '--dataset_dir=' +
-                            digits_dir, '--max_number_of_steps=1') == 0
+                                                        caplog, one_step_run):
+    first = one_step_run
     caplog.set_level('WARNING')
     assert train_in_process(
         '--train_dir=' + str(tmp_path / 'second'), '--dataset_dir=' +
@@ -564,10 +569,10 @@ def test_fine_tune_inception_v3_from_a_tf_slim_checkpoint(tmp_path, caplog):
     assert final.get_tensor('global_step/.ATTRIBUTES/VARIABLE_VALUE') == 20
 
 
-def test_a_damaged_checkpoint_path_is_one_line(tmp_path, digits_dir, capsys):
+def test_a_damaged_checkpoint_path_is_one_line(tmp_path, digits_dir, capsys,
+                                               one_step_run):
     first = str(tmp_path / 'first')
-    assert train_in_process('--train_dir=' + first, '--dataset_dir=' +
-                            digits_dir, '--max_number_of_steps=1') == 0
+    shutil.copytree(one_step_run, first)
     prefix = tf.train.latest_checkpoint(first)
     with open(prefix + '.data-00000-of-00001', 'r+b') as f:
         f.truncate(1000)
@@ -647,7 +652,6 @@ def test_undecodable_images_stop_naming_the_shard_or_are_skipped(
 
 def test_a_damaged_shard_is_named_in_training_and_evaluation(
         tmp_path, digits_dir, capsys):
-    import shutil
     import eval_image_classifier
     damaged = tmp_path / 'digits'
     shutil.copytree(digits_dir, damaged)

@@ -75,6 +75,7 @@ def test_unknown_height_and_width(name):
 @pytest.mark.parametrize('name', REPRESENTATIVES)
 def test_eager_equals_compiled_at_a_small_size(name):
   spec = nets_factory.get_network_spec(name)
+  # At the smallest size the net takes (test_nets_factory relies on it).
   size = max(spec.min_image_size or 1, 64)
   model = nets_factory.get_network_fn(name, _classes(name))
   images = tf.constant(np.random.RandomState(0).uniform(
