@@ -696,3 +696,27 @@ def test_an_empty_dataset_is_refused_before_any_work(tmp_path, capsys):
         r"--dataset_dir='.*data': the 'train' split of the 'custom' dataset "
         r'holds no records', lines[0]), lines
     assert not train_dir.exists()
+
+
+# Batch norm needs a few values per channel at the last block: ResNet at 64
+# (2x2 there) with 4 images, not 1x1 with 2 (its gradients explode).
+@pytest.mark.parametrize('model_name,size,batch', [
+    ('alexnet_v2', 195, 2), ('inception_v2', 32, 2), ('resnet_v2_50', 64, 4)])
+def test_each_family_trains_and_evaluates(tmp_path, digits_dir, capsys,
+                                          model_name, size, batch):
+    import eval_image_classifier
+    train_dir = str(tmp_path / 'train')
+    assert train_in_process(
+        '--train_dir=' + train_dir, '--dataset_dir=' + digits_dir,
+        '--model_name=' + model_name, '--train_image_size=%d' % size,
+        '--batch_size=%d' % batch, '--optimizer=sgd',
+        '--max_number_of_steps=2') == 0
+    assert tf.train.latest_checkpoint(train_dir).endswith('ckpt-2')
+    capsys.readouterr()
+    assert eval_image_classifier.run([
+        'eval_image_classifier.py', '--checkpoint_path=' + train_dir,
+        '--eval_dir=' + str(tmp_path / 'eval'), '--dataset_dir=' + digits_dir,
+        '--model_name=' + model_name, '--eval_image_size=%d' % size,
+        '--batch_size=4', '--max_num_batches=1']) == 0
+    assert re.search(r'ckpt-2 \(step 2\): Accuracy = [\d.]+, Recall_5 = ',
+                     capsys.readouterr().out)
