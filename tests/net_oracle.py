@@ -1,9 +1,11 @@
 """What the net tests share: running a TF-Slim net in a TF1 graph (the
 oracle), comparing our end points with its, and the golden variable files."""
+import contextlib
 import json
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 RTOL = 1e-4
@@ -37,6 +39,41 @@ def run_graph_net(build, images, ckpt_prefix=None, seed=0,
                                                  write_meta_graph=False)
       outputs, losses = sess.run((end_points, losses), {inputs: images})
   return {v.op.name: v.shape.as_list() for v in variables}, outputs, losses
+
+
+def he_uniform_weights(getter, name, *args, **kwargs):
+  """A TF1 custom getter: weights start He-uniform instead of truncated
+  normal, whose TF kernel takes seconds for the large fully connected layers
+  (AlexNet's fc6 has 26M values, OverFeat's 113M). Only the forward pass of
+  given weights is compared, so their start is immaterial."""
+  shape = kwargs.get('shape')
+  if name.endswith('/weights') and shape is not None:
+    limit = (6.0 / np.prod(shape[:-1])) ** 0.5
+    kwargs['initializer'] = tf.compat.v1.random_uniform_initializer(
+        -limit, limit)
+  return getter(name, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def zero_start():
+  """Our weights start at zero while a model to be restored is built: its
+  truncated-normal start (TF's kernel) takes seconds for large layers such
+  as AlexNet's or OverFeat's fc6 and fc7, and the checkpoint overwrites it."""
+  import slim
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(slim, 'truncated_normal_initializer',
+                  lambda *args, **kwargs: tf.zeros_initializer())
+    with slim.arg_scope([slim.conv2d],
+                        weights_initializer=tf.zeros_initializer()):
+      yield
+
+
+def random_images(height, width=None, batch=1, seed=1):
+  """`batch` images of height x width (square if no width), uniform in
+  [-1, 1), from a RandomState seeded with `seed`."""
+  rng = np.random.RandomState(seed)
+  return rng.uniform(-1, 1, (batch, height, width or height, 3)).astype(
+      np.float32)
 
 
 def random_statistics(variables, rng):

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from net_oracle import (RTOL, assert_close, load_golden, run_graph_net,
-                        variable_shapes, write_golden)
+from net_oracle import (RTOL, assert_close, load_golden, random_images,
+                        run_graph_net, variable_shapes, write_golden)
 
 NUM_CLASSES = 1001  # the released inception_v1.ckpt, with a background class
 
@@ -93,11 +93,6 @@ def _model(fn_name='inception_v1', **kwargs):
   return slim.Model(net, **kwargs)
 
 
-def _images(size, batch=1, seed=1):
-  rng = np.random.RandomState(seed)
-  return rng.uniform(-1, 1, (batch, size, size, 3)).astype(np.float32)
-
-
 def _assert_end_points_match(ours, theirs, extra=()):
   # Ours are research/slim's: TF-Slim 1.1.0's plus the pooled features.
   assert [k for k in ours if k not in extra] == list(theirs)
@@ -108,7 +103,7 @@ def _assert_end_points_match(ours, theirs, extra=()):
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
   import slim
-  images, large = _images(224, batch=2), _images(256, seed=2)
+  images, large = random_images(224, batch=2), random_images(256, seed=2)
   prefix = str(tmp_path_factory.mktemp('inception_v1') / 'model.ckpt')
   shapes, theirs, losses = oracle_inception_v1(images, large, prefix)
   model = _model(num_classes=NUM_CLASSES)

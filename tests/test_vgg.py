@@ -21,8 +21,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from net_oracle import (RTOL, assert_close, load_golden, random_statistics,
-                        run_graph_net, variable_shapes, write_golden)
+from net_oracle import (RTOL, assert_close, load_golden, random_images,
+                        random_statistics, run_graph_net, variable_shapes,
+                        write_golden)
 
 NET_NAMES = ('vgg_a', 'vgg_16', 'vgg_19')
 NUM_CLASSES = 1000  # the released vgg_16.ckpt and vgg_19.ckpt
@@ -176,12 +177,6 @@ def _model(name, zero_init=False, **kwargs):
   return slim.Model(net, is_training=False, **kwargs)
 
 
-def _images(height, width=None, batch=1, seed=1):
-  rng = np.random.RandomState(seed)
-  return rng.uniform(-1, 1, (batch, height, width or height, 3)).astype(
-      np.float32)
-
-
 def _assert_end_points_match(ours, theirs, keys=None):
   assert list(ours) == list(keys if keys is not None else theirs)
   for name, value in theirs.items():
@@ -191,8 +186,8 @@ def _assert_end_points_match(ours, theirs, keys=None):
 @pytest.fixture(scope='module')
 def run_16(tmp_path_factory):
   import slim
-  images, large, small = _images(224), _images(256, 288, seed=2), _images(
-      64, seed=3)
+  images = random_images(224)
+  large, small = random_images(256, 288, seed=2), random_images(64, seed=3)
   prefix = str(tmp_path_factory.mktemp('vgg_16') / 'model.ckpt')
   shapes, theirs, losses = oracle_vgg_16(images, large, small, prefix)
   model = _model('vgg_16', zero_init=True, num_classes=NUM_CLASSES)
@@ -316,7 +311,7 @@ def test_no_classes_builds_no_fc8():
 @pytest.mark.parametrize('name', ['vgg_a', 'vgg_19'])
 def test_trunk_matches_oracle_at_32(name, tmp_path):
   import slim
-  images = _images(32, batch=2)
+  images = random_images(32, batch=2)
   prefix = str(tmp_path / 'model.ckpt')
   theirs = oracle_trunk(name, images, prefix)
   # fc6 'SAME' lets our net run at 32 x 32; only the trunk is compared.
