@@ -162,6 +162,5 @@ def _builds_at(name, size):
                                   .min_image_size])
 def test_min_image_size_is_the_smallest_that_builds(name):
   smallest = nets_factory.get_network_spec(name).min_image_size
-  if smallest < 64:  # larger ones: test_zoo runs the net at this size
-    assert _builds_at(name, smallest)
+  assert _builds_at(name, smallest)
   assert not _builds_at(name, smallest - 1)
