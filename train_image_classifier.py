@@ -364,12 +364,18 @@ def _build(tf, training_utils, strategy, model, input_fn, image_size,
                 **call_kwargs)
         except ValueError as e:
             smallest = getattr(model, 'min_image_size', None)
+            why = str(e).strip().splitlines()[0][:160]
+            if smallest and image_size < smallest:
+                raise cli.FlagError(
+                    '--train_image_size=%d is too small for %s: the smallest '
+                    'size it takes is %d (%s)' % (image_size, FLAGS.model_name,
+                                                  smallest, why)) from None
+            # Too large for a net whose head needs one size (AlexNet's
+            # squeezed logits), or no smallest size is known.
             raise cli.FlagError(
-                '--train_image_size=%d is too small for %s%s (%s)' % (
-                    image_size, FLAGS.model_name,
-                    ': the smallest size it takes is %d' % smallest
-                    if smallest else '', str(e).strip().splitlines()[0][:160])
-            ) from None
+                '--train_image_size=%d does not fit %s (default %d): %s' % (
+                    image_size, FLAGS.model_name, model.default_image_size,
+                    why)) from None
     # Clones on this machine share its memory.
     local = FLAGS.num_clones if FLAGS.clone_on_cpu else 1
     needed = per_example * FLAGS.batch_size * local

@@ -148,6 +148,9 @@ def test_flag_defaults_are_tf_slims():
     (['--model_name=inception_v3', '--train_image_size=7'],
      r'--train_image_size=7 is too small for inception_v3: the smallest size '
      r'it takes is 107 \('),
+    (['--model_name=alexnet_v2', '--train_image_size=300'],
+     r'--train_image_size=300 does not fit alexnet_v2 \(default 224\): Can '
+     r'not squeeze dim\[1\]'),
     (['--batch_size=100000000'], r'--batch_size=100000000 needs about '
                                  r'[0-9,.]+ GiB for one training step of lenet '
                                  r'at 28x28 \([0-9.]+ MiB an example\), more '
