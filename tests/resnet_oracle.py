@@ -15,7 +15,7 @@ import collections
 import numpy as np
 import tensorflow as tf
 
-from net_oracle import assert_close, random_statistics
+from net_oracle import assert_close, random_statistics, write_golden
 
 # The nominal bottleneck depths and strides of the four blocks.
 BASE_DEPTHS = (64, 128, 256, 512)
@@ -141,3 +141,20 @@ def assert_matches(ours_net, ours, theirs, scope, num_classes, global_pool,
   elif global_pool:
     assert_close(ours['global_pool'], net, 'global_pool')
   assert_close(ours_net, net, 'the returned net')
+
+
+def write_goldens(family, depths, num_classes):
+  """Rewrites tests/golden/resnet_<family>_<depth>.json from TF-Slim's nets
+  (the published class count, 224 x 224), for each depth."""
+  import importlib
+  import tf_slim
+  module = importlib.import_module('tf_slim.nets.resnet_' + family)
+  for depth in depths:
+    name = 'resnet_%s_%d' % (family, depth)
+    with tf.Graph().as_default():
+      with tf_slim.arg_scope(module.resnet_arg_scope()):
+        getattr(module, name)(
+            tf.compat.v1.placeholder(tf.float32, [1, 224, 224, 3]),
+            num_classes, is_training=False)
+      write_golden(name, {v.op.name: v.shape.as_list()
+                          for v in tf.compat.v1.global_variables()})

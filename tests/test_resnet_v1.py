@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from net_oracle import (RTOL, assert_close, load_golden, variable_shapes,
-                        write_golden)
+from net_oracle import RTOL, assert_close, load_golden, variable_shapes
 from resnet_oracle import (assert_matches, base_depths, images, oracle,
                            restored)
 
@@ -357,14 +356,5 @@ def test_entry_points():
 
 if __name__ == '__main__':
   import conftest  # noqa: F401  (the aliases tf_slim needs)
-  import tf_slim
-  from tf_slim.nets import resnet_v1 as tf_slim_resnet_v1
-  for depth_ in DEPTHS:
-    with tf.Graph().as_default():
-      with tf_slim.arg_scope(tf_slim_resnet_v1.resnet_arg_scope()):
-        getattr(tf_slim_resnet_v1, 'resnet_v1_%d' % depth_)(
-            tf.compat.v1.placeholder(tf.float32, [1, 224, 224, 3]),
-            PUBLISHED_CLASSES, is_training=False)
-      write_golden('resnet_v1_%d' % depth_,
-                   {v.op.name: v.shape.as_list()
-                    for v in tf.compat.v1.global_variables()})
+  import resnet_oracle
+  resnet_oracle.write_goldens('v1', DEPTHS, PUBLISHED_CLASSES)
