@@ -34,7 +34,8 @@ from nets import vgg
 
 NetworkSpec = collections.namedtuple(
     'NetworkSpec', ['name', 'fn', 'arg_scope', 'default_image_size',
-                    'min_image_size', 'preprocessing', 'num_classes'])
+                    'min_image_size', 'preprocessing', 'num_classes',
+                    'num_frames'])
 NetworkSpec.__doc__ = """A registered net.
 
   name: the name `get_network_fn` knows it by.
@@ -50,13 +51,17 @@ NetworkSpec.__doc__ = """A registered net.
   num_classes: the class count of its published checkpoint (1001 with
     ImageNet's background class, 1000 without: fine-tune those with
     `--labels_offset=1` on 1001-class data), or None if there is none.
+  num_frames: for a video net, whose input is `[batch, frames, height,
+    width, channels]`, the frame count it is trained at; None for an image
+    net.
 """
 
 _REGISTRY = collections.OrderedDict()
 
 
 def register_model(fn=None, *, name=None, arg_scope, default_image_size=None,
-                   min_image_size=None, preprocessing=None, num_classes=None):
+                   min_image_size=None, preprocessing=None, num_classes=None,
+                   num_frames=None):
   """Registers a net function; usable as a call or as a decorator.
 
   Args:
@@ -71,6 +76,7 @@ def register_model(fn=None, *, name=None, arg_scope, default_image_size=None,
     preprocessing: its preprocessing style, e.g. 'inception'; what
       `preprocessing_factory.get_preprocessing(name)` returns for the net.
     num_classes: the class count of its published checkpoint, if any.
+    num_frames: the frame count of a video net; None for an image net.
 
   Returns:
     `fn` itself (or the decorator), so registering does not wrap the net.
@@ -83,7 +89,8 @@ def register_model(fn=None, *, name=None, arg_scope, default_image_size=None,
     return lambda f: register_model(
         f, name=name, arg_scope=arg_scope,
         default_image_size=default_image_size, min_image_size=min_image_size,
-        preprocessing=preprocessing, num_classes=num_classes)
+        preprocessing=preprocessing, num_classes=num_classes,
+        num_frames=num_frames)
   name = name or fn.__name__
   if name in _REGISTRY:
     raise ValueError(
@@ -96,7 +103,8 @@ def register_model(fn=None, *, name=None, arg_scope, default_image_size=None,
         'default_image_size of net {!r} is None: pass default_image_size= or '
         'set {}.default_image_size.'.format(name, fn.__name__))
   _REGISTRY[name] = NetworkSpec(name, fn, arg_scope, default_image_size,
-                                min_image_size, preprocessing, num_classes)
+                                min_image_size, preprocessing, num_classes,
+                                num_frames)
   return fn
 
 
@@ -132,7 +140,8 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
   Returns:
     A `slim.Model`: `model(images, **kwargs)` returns (logits, end_points);
     `model.default_image_size` is the net's training size,
-    `model.min_image_size` the smallest it takes (None if not known) and
+    `model.min_image_size` the smallest it takes (None if not known),
+    `model.num_frames` the frame count of a video net (None for images) and
     `model.network_name` its name.
 
   Raises:
@@ -152,6 +161,7 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
                      is_training=is_training)
   model.default_image_size = spec.default_image_size
   model.min_image_size = spec.min_image_size
+  model.num_frames = spec.num_frames
   model.network_name = spec.name
   return model
 

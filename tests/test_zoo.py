@@ -44,6 +44,13 @@ def _classes(name):
           GOLDEN_CLASSES[name])
 
 
+def _input_shape(name, batch, size):
+  """The input shape of net `name`: images, or frames of a video net."""
+  spec = nets_factory.get_network_spec(name)
+  frames = [spec.num_frames] if spec.num_frames else []
+  return [batch] + frames + [size, size, CHANNELS.get(name, 3)]
+
+
 def _graph_build(name, shape, **kwargs):
   """{variable name: shape} and end-point names of a graph-mode build."""
   with tf.Graph().as_default():
@@ -62,15 +69,14 @@ def test_variables_equal_the_golden_file(name):
       '(python tests/test_<net module>.py, which calls '
       'net_oracle.write_golden)' % name)
   size = nets_factory.get_network_spec(name).default_image_size
-  shapes, end_points = _graph_build(name, [1, size, size,
-                                           CHANNELS.get(name, 3)])
+  shapes, end_points = _graph_build(name, _input_shape(name, 1, size))
   assert shapes == load_golden(name)
   assert end_points, name
 
 
 @pytest.mark.parametrize('name', REPRESENTATIVES)
 def test_unknown_height_and_width(name):
-  shape = [None, None, None, CHANNELS.get(name, 3)]
+  shape = _input_shape(name, None, None)
   if name in NEEDS_KNOWN_SIZE:
     with pytest.raises(ValueError):
       _graph_build(name, shape)
@@ -86,7 +92,7 @@ def test_eager_equals_compiled_at_a_small_size(name):
   size = max(spec.min_image_size or 1, 64)
   model = nets_factory.get_network_fn(name, _classes(name))
   images = tf.constant(np.random.RandomState(0).uniform(
-      -1, 1, (2, size, size, CHANNELS.get(name, 3))).astype(np.float32))
+      -1, 1, _input_shape(name, 2, size)).astype(np.float32))
   eager, eager_points = model(images)
   compiled, compiled_points = tf.function(model, autograph=False)(images)
   np.testing.assert_allclose(compiled.numpy(), eager.numpy(), rtol=1e-4,
