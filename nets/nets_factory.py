@@ -16,7 +16,9 @@ defined elsewhere can also register itself with the decorator form:
     def my_net(images, num_classes=10, is_training=False, scope='MyNet'):
       ...
 """
+import argparse
 import collections
+import sys
 
 import slim
 from nets import alexnet
@@ -28,6 +30,7 @@ from nets import inception_v3
 from nets import inception_v4
 from nets import lenet
 from nets import overfeat
+from nets import published
 from nets import resnet_v1
 from nets import resnet_v2
 from nets import vgg
@@ -166,6 +169,95 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
   return model
 
 
+def input_shape(name, image_size=None, batch_size=1, channels=3):
+  """The input shape net `name` takes: [batch, (frames,) size, size, channels].
+
+  `image_size` defaults to the net's default size; a video net gets its
+  registered frame count.
+  """
+  spec = get_network_spec(name)
+  size = image_size or spec.default_image_size
+  frames = [spec.num_frames] if spec.num_frames else []
+  return [batch_size] + frames + [size, size, channels]
+
+
+def summarize(name, num_classes=None, image_size=None, channels=3,
+              **kwargs):
+  """The `slim.model_analyzer.ModelSummary` of net `name`.
+
+  Built (in a graph, nothing run) for evaluation at `image_size` (its
+  default size if None) with `num_classes` (its published checkpoint's
+  count, or 1001, if None); `kwargs` go to the net function.
+  """
+  spec = get_network_spec(name)
+  model = get_network_fn(name, num_classes or spec.num_classes or 1001)
+  return slim.model_analyzer.summarize(
+      model, input_shape(name, image_size, channels=channels), **kwargs)
+
+
+def zoo_table(names=None, costs=True):
+  """The zoo as a Markdown table, one row per registered net.
+
+  Columns: name, default size, parameters and multiply-adds (counted by
+  `summarize` at the default size, with the published checkpoint's class
+  count; left out with `costs=False`, which is instant), preprocessing, the
+  published checkpoint and its top-1.
+  """
+  human = slim.model_analyzer.human
+  header = ['net', 'size']
+  if costs:
+    header += ['parameters', 'multiply-adds']
+  header += ['preprocessing', 'classes', 'published checkpoint', 'top-1']
+  lines = ['| ' + ' | '.join(header) + ' |',
+           '|' + '|'.join('---' for _ in header) + '|']
+  for name in names or list_networks():
+    spec = get_network_spec(name)
+    size = str(spec.default_image_size)
+    if spec.num_frames:
+      size = '%d frames x %s' % (spec.num_frames, size)
+    row = [name, size]
+    if costs:
+      summary = summarize(name)
+      row += [human(summary.parameters), human(summary.multiply_adds)]
+    record = published.published(name)
+    row += [spec.preprocessing or '-', str(spec.num_classes or '-'),
+            record.checkpoint if record else '-',
+            str(record.top1) if record else '-']
+    lines.append('| ' + ' | '.join(row) + ' |')
+  return '\n'.join(lines)
+
+
+def main(argv=None):
+  """`python -m nets.nets_factory`: the zoo table, or one net's summary."""
+  parser = argparse.ArgumentParser(
+      prog='python -m nets.nets_factory',
+      description='Prints the zoo: every registered net with its default '
+      'size, parameters, multiply-adds, preprocessing and published '
+      'checkpoint; or, with --summary, one net per end point.')
+  parser.add_argument('--summary', metavar='NAME',
+                      help='print NAME\'s output shape, parameters and '
+                      'multiply-adds per end point')
+  parser.add_argument('--image_size', type=int, default=None,
+                      help='build at this size (default: the net\'s own)')
+  parser.add_argument('--num_classes', type=int, default=None,
+                      help='default: the published checkpoint\'s count')
+  parser.add_argument('--no_costs', action='store_true',
+                      help='the table without parameters and multiply-adds '
+                      '(instant; counting builds every net)')
+  args = parser.parse_args(argv)
+  if args.summary:
+    if args.summary not in _REGISTRY:
+      parser.error('--summary must be one of %s, got %r' % (
+          ', '.join(list_networks()), args.summary))
+    if args.image_size is not None and args.image_size <= 0:
+      parser.error('--image_size must be positive, got %d' % args.image_size)
+    summary = summarize(args.summary, args.num_classes, args.image_size)
+    print(summary.format(args.summary))
+  else:
+    print(zoo_table(costs=not args.no_costs))
+  return 0
+
+
 # The zoo. Preprocessing styles and class counts are research/slim's; its
 # factory forgot alexnet_v2 and overfeat, trained like VGG on 0..255 inputs.
 # The ResNet v2 checkpoints were trained with inception preprocessing at 299
@@ -203,3 +295,10 @@ for _depth in (50, 101, 152, 200):
   register_model(getattr(resnet_v2, 'resnet_v2_%d' % _depth),
                  arg_scope=resnet_v2.resnet_arg_scope, preprocessing='vgg',
                  num_classes=1001)
+
+
+if __name__ == '__main__':
+  # Run as a module, this file is `__main__`; the registry the rest of the
+  # library sees is the one in `nets.nets_factory`.
+  from nets import nets_factory as _factory
+  sys.exit(_factory.main())

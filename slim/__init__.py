@@ -17,8 +17,8 @@ logits = model(images)            # variables `conv1/conv1_1/weights`, ...
 """
 from slim import initializers, losses, regularizers, utils
 from slim.model import Model
-from slim import (evaluation, learning, metrics, moving_averages, summaries,
-                  training_utils)
+from slim import (evaluation, learning, metrics, model_analyzer, moving_averages,
+                  summaries, training_utils)
 from slim.initializers import (constant_initializer, ones_initializer,
                                truncated_normal_initializer,
                                variance_scaling_initializer,

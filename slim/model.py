@@ -90,6 +90,16 @@ class Model(tf.Module):
         tf.function(_trace, autograph=False).get_concrete_function(*specs)
         return self
 
+    @property
+    def fn(self):
+        """The net function this model runs."""
+        return self._fn
+
+    @property
+    def default_kwargs(self):
+        """A copy of the keyword arguments passed on every call."""
+        return dict(self._default_kwargs)
+
     # -- what it owns --------------------------------------------------------
 
     @property

@@ -1,5 +1,6 @@
 """Every registered net, through nets_factory: golden variable names and
-shapes (the checkpoint format), unknown input sizes, eager equals compiled.
+shapes (the checkpoint format), parameters and multiply-adds against the
+figures research/slim publishes, unknown input sizes, eager equals compiled.
 
 Names and shapes are read from a graph-mode build (variables are created
 without running their initializers, so even VGG costs little); numerics run
@@ -11,6 +12,7 @@ import tensorflow as tf
 
 from net_oracle import golden_path, load_golden
 from nets import nets_factory
+from nets import published
 
 NETS = nets_factory.list_networks()
 
@@ -62,16 +64,25 @@ def _graph_build(name, shape, **kwargs):
 
 
 @pytest.mark.parametrize('name', NETS)
-def test_variables_equal_the_golden_file(name):
+def test_variables_equal_the_golden_file_and_costs_the_published(name):
   import os
   assert os.path.exists(golden_path(name)), (
       'tests/golden/%s.json is missing: write it from the net\'s oracle '
       '(python tests/test_<net module>.py, which calls '
       'net_oracle.write_golden)' % name)
-  size = nets_factory.get_network_spec(name).default_image_size
-  shapes, end_points = _graph_build(name, _input_shape(name, 1, size))
-  assert shapes == load_golden(name)
-  assert end_points, name
+  summary = nets_factory.summarize(name, _classes(name),
+                                   channels=CHANNELS.get(name, 3))
+  assert dict(summary.variable_shapes) == load_golden(name)
+  assert summary.rows and summary.multiply_adds > 0, name
+  # research/slim's figures are for its checkpoints: 1001 classes.
+  record = published.published(name)
+  if record and (record.parameters or record.multiply_adds):
+    assert _classes(name) == 1001
+    if record.parameters:
+      assert summary.parameters == pytest.approx(record.parameters, rel=0.02)
+    if record.multiply_adds:
+      assert summary.multiply_adds == pytest.approx(record.multiply_adds,
+                                                    rel=0.02)
 
 
 @pytest.mark.parametrize('name', REPRESENTATIVES)
