@@ -79,21 +79,30 @@ def test_build_from_spec_creates_without_running():
 
 
 def test_losses_belong_to_the_calling_thread():
-    model = slim.Model(net)
-    model(tf.constant(X))
+    def scaled(x, scale):
+        with slim.arg_scope([slim.conv2d],
+                            weights_regularizer=slim.l2_regularizer(scale)):
+            return slim.conv2d(x, 4, [3, 3], scope='conv')
+
+    model = slim.Model(scaled)
+    both_called = threading.Barrier(2)
     results = {}
 
     def run(scale):
-        model(tf.constant(X * scale))
-        results[scale] = model.losses
+        model(tf.constant(X), scale=scale)
+        # Both threads have called before either reads: losses kept in one
+        # shared place would show one thread the other's.
+        both_called.wait()
+        results[scale] = [float(l) for l in model.losses]
 
-    threads = [threading.Thread(target=run, args=(s,)) for s in (1, 2)]
+    threads = [threading.Thread(target=run, args=(s,)) for s in (1.0, 2.0)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(results[1]) == len(results[2]) == 2
-    assert model.losses == [] or len(model.losses) == 2
+    assert len(results[1.0]) == len(results[2.0]) == 1
+    assert results[2.0][0] == pytest.approx(2 * results[1.0][0])
+    assert model.losses == []  # this thread made no call
 
 
 def test_checkpoint_tracks_variables(tmp_path):
