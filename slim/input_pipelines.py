@@ -1,11 +1,12 @@
 """Batched `tf.data` pipelines for training and evaluation from a dataset split.
 
-`split` is anything with `read(shuffle=..., num_readers=..., seed=...)`
-returning `(image, label)` examples (a `datasets` split); `preprocess_fn` is
-`fn(image, height, width)` (a `preprocessing` function). The train pipeline
+`split` is anything with `read(shuffle=..., num_readers=..., seed=...,
+input_context=...)` returning `(image, label)` examples (a `datasets` split);
+`preprocess_fn` is `fn(image, height, width)` (a `preprocessing` function). The train pipeline
 is a function of a `tf.distribute.InputContext`, for
-`strategy.distribute_datasets_from_function`: each worker reads its own shard
-and batches `batch_size` examples per replica, as TF-Slim's per-clone batch.
+`strategy.distribute_datasets_from_function`: each input pipeline reads and
+decodes only its own part of the files (`split.read(input_context=...)`), and
+batches `batch_size` examples per replica, as TF-Slim's per-clone batch.
 """
 import tensorflow as tf
 
@@ -27,11 +28,13 @@ def train_input_fn(split, preprocess_fn, image_size, batch_size,
         pipelines = input_context.num_input_pipelines if input_context else 1
         # Workers must agree on the shuffle for their shards to be disjoint.
         read_seed = seed if seed is not None or pipelines == 1 else 0
+        # Sharded by the reader, before decoding: N workers each decode 1/N
+        # of the images, not all of them to keep 1/N.
         dataset = split.read(shuffle=True, num_readers=num_readers,
                              seed=read_seed,
-                             skip_corrupt_images=skip_corrupt_images)
-        if pipelines > 1:
-            dataset = dataset.shard(pipelines, input_context.input_pipeline_id)
+                             skip_corrupt_images=skip_corrupt_images,
+                             input_context=input_context if pipelines > 1
+                             else None)
         dataset = dataset.repeat()
         dataset = dataset.map(
             _example_fn(preprocess_fn, image_size, labels_offset),
