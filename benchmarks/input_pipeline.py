@@ -1,9 +1,9 @@
 r"""Measures the input pipeline: TFRecords of JPEGs -> decode -> inception training crop.
 
 Builds TFRecord shards of ImageNet-like JPEGs (about 400x350, made with numpy and
-Pillow, smooth enough to compress like photos), then times
-`DatasetSplit.read(shuffle=True)` + `inception_preprocessing` (training, 299x299) +
-batching, in images per second. The pipeline must deliver at least twice the
+Pillow, smooth enough to compress like photos), then times the train driver's
+pipeline (`slim.input_pipelines.train_input_fn`: `DatasetSplit.read(shuffle=True)`
++ `inception_preprocessing` (training, 299x299) + batching), in images per second. The pipeline must deliver at least twice the
 images/s of bfloat16 Inception-v3 training on the same machine, which
 `benchmarks/benchmark_nets.py --dtypes=bfloat16` measures; pass that figure as
 `--train_images_per_second` to print the ratio.
@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from datasets import dataset_utils  # noqa: E402
 from datasets import tfrecord_dataset  # noqa: E402
 from preprocessing import preprocessing_factory  # noqa: E402
+from slim import input_pipelines  # noqa: E402
 
 
 def main():
@@ -79,11 +80,11 @@ def pipeline_images_per_second(data_dir, num_images, batch_size, image_size, num
     dataset = tfrecord_dataset.DatasetSplit('bench', 'train', data_dir,
                                             ['bench_%s_*.tfrecord'], num_images, 1000)
     preprocess = preprocessing_factory.get_preprocessing('inception_v3', is_training=True)
-    pipeline = (dataset.read(shuffle=True, num_readers=4).repeat()
-                .map(lambda image, label: (preprocess(image, image_size, image_size), label),
-                     num_parallel_calls=tf.data.AUTOTUNE)
-                .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
-    iterator = iter(pipeline)
+    # The drivers' own pipeline, with the train driver's default flags.
+    input_fn = input_pipelines.train_input_fn(
+        dataset, preprocess, image_size, batch_size, num_readers=4,
+        num_preprocessing_threads=4)
+    iterator = iter(input_fn())
     for _ in range(5):  # warm-up: threads, AUTOTUNE, page cache
         next(iterator)
     start = time.perf_counter()
