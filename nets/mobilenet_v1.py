@@ -241,12 +241,18 @@ def mobilenet_v1(inputs,
       'AvgPool_1a' (or 'global_pool'), 'Logits' and 'Predictions'.
 
   Raises:
-    ValueError: if inputs is not of rank 4, or as `mobilenet_v1_base`.
+    ValueError: if inputs is not of rank 4 or has no pixels, or as
+      `mobilenet_v1_base`.
   """
-  if tf.TensorShape(inputs.shape).rank != 4:
+  shape = tf.TensorShape(inputs.shape)
+  if shape.rank != 4:
     raise ValueError(
         'inputs must have rank 4, [batch_size, height, width, channels], got '
-        'shape {}.'.format(tf.TensorShape(inputs.shape)))
+        'shape {}.'.format(shape))
+  if 0 in shape.as_list()[1:3]:
+    raise ValueError(
+        'inputs must be at least 1 x 1 (height x width), got shape '
+        '{}.'.format(shape))
   with slim.variable_scope(scope, 'MobilenetV1', [inputs],
                            reuse=reuse) as scope:
     with slim.arg_scope([slim.batch_norm, slim.dropout],

@@ -17,7 +17,8 @@ net, and these tests hold them to facts that do not come from our code:
 - the published sizes of research/slim's MobileNet v1 table: 4.24, 2.59,
   1.34 and 0.47 million parameters for the widths 1.0, 0.75, 0.5 and 0.25
   (trainable: weights, batch-norm gamma and beta, the 1001-class logits);
-- names and shapes of the released mobilenet_v1_1.0_224.ckpt.
+- names and shapes of the released mobilenet_v1_1.0_224.ckpt, as listed by
+  ports that load it.
 
 Run as a script to rewrite the golden files from our net:
     python tests/test_mobilenet_v1.py
@@ -46,7 +47,8 @@ PUBLISHED_MILLIONS = {'mobilenet_v1': 4.24, 'mobilenet_v1_075': 2.59,
 # statistics, no gamma).
 BASE_PARAMETERS = 3217920
 
-# Quoted from the released mobilenet_v1_1.0_224.ckpt.
+# Names and shapes in the released mobilenet_v1_1.0_224.ckpt, as the ports
+# that read it list them.
 PUBLISHED_VARIABLES = {
     'MobilenetV1/Conv2d_0/weights': [3, 3, 3, 32],
     'MobilenetV1/Conv2d_0/BatchNorm/gamma': [32],
@@ -390,13 +392,13 @@ def test_base_end_point_shapes_at_224(base_model, table, kwargs):
   assert len(base_model.variables) == count == 27 * 5
 
 
-@pytest.mark.parametrize('kwargs', [{}, {'use_explicit_padding': True}])
-def test_base_end_point_shapes_of_the_075_net_at_128(kwargs):
+def test_base_end_point_shapes_of_the_075_net_at_128():
   import slim
   model = slim.Model(_scoped_base, depth_multiplier=0.75)
-  _, end_points = model(tf.zeros([1, 128, 128, 3]), **kwargs)
-  assert {k: v.shape.as_list() for k, v in end_points.items()} == (
-      END_POINT_SHAPES['facenet'])
+  for kwargs in ({}, {'use_explicit_padding': True}):
+    _, end_points = model(tf.zeros([1, 128, 128, 3]), **kwargs)
+    assert {k: v.shape.as_list() for k, v in end_points.items()} == (
+        END_POINT_SHAPES['facenet']), kwargs
 
 
 def test_classifier_shapes_as_research_slim(wide):
@@ -533,6 +535,10 @@ def test_bad_conv_defs_and_inputs_raise():
   with pytest.raises(ValueError, match='inputs must have rank 4') as error:
     model(tf.zeros([32, 32, 3]))
   assert '(32, 32, 3)' in str(error.value)
+  with pytest.raises(ValueError, match='at least 1 x 1') as error:
+    model(tf.zeros([1, 0, 0, 3]))
+  assert '(1, 0, 0, 3)' in str(error.value)
+  assert not model.variables
 
 
 def test_train_and_eval_share_variables_with_reuse():
