@@ -204,10 +204,10 @@ def mobilenet_v1(inputs,
   """MobileNet v1 classifier: the base, an average pool and 1 x 1 logits.
 
   Trained at 224 x 224 (`mobilenet_v1.default_image_size`). The pool's
-  7 x 7 window shrinks to the feature map of a smaller input, so any input
-  up to 224 x 224 gives 1 x 1 logits; a larger one gives a larger map of
-  logits, which spatial_squeeze cannot squeeze: use global_pool=True (or
-  spatial_squeeze=False) there. With unknown height or width the window
+  7 x 7 window (stride 2) shrinks to the feature map of a smaller input, so
+  any input up to 256 x 256 gives 1 x 1 logits; a larger one gives a larger
+  map of logits, which spatial_squeeze cannot squeeze: use global_pool=True
+  (or spatial_squeeze=False) there. With unknown height or width the window
   stays 7 x 7.
 
   Args:

@@ -472,6 +472,11 @@ def test_global_pool_with_unknown_size_matches_eager(narrow):
   assert_close(traced_points['global_pool'], end_points['global_pool'],
                'global_pool')
   assert_close(traced_logits, logits, 'logits')
+  # Without it, the 7 x 7 window (stride 2) pools an 8 x 8 map (256 x 256
+  # input) to 1 x 1, a 9 x 9 one (257 x 257) to 2 x 2: no squeeze.
+  assert model(tf.zeros([1, 256, 256, 3]))[0].shape == (1, 1001)
+  with pytest.raises(tf.errors.InvalidArgumentError, match='squeeze'):
+    model(tf.zeros([1, 257, 257, 3]))
 
 
 def test_base_stops_at_every_final_endpoint():
