@@ -158,8 +158,9 @@ def mobilenet_v1_base(inputs,
           end_point = 'Conv2d_%d' % i
           if use_explicit_padding:
             net = _fixed_padding(net, conv_def.kernel)
-          # As research/slim: a full convolution always takes its own stride
-          # (it is the first layer, before any output_stride can be reached).
+          # As research/slim, a full convolution strides even past
+          # output_stride; in MOBILENETV1_CONV_DEFS it is only the first
+          # layer, where that cannot happen.
           net = slim.conv2d(net, depth(conv_def.depth), conv_def.kernel,
                             stride=conv_def.stride, scope=end_point)
           end_points[end_point] = net
@@ -170,8 +171,8 @@ def mobilenet_v1_base(inputs,
         end_point = 'Conv2d_%d_depthwise' % i
         if use_explicit_padding:
           net = _fixed_padding(net, conv_def.kernel, layer_rate)
-        # No num_outputs: the depthwise half only, with TF-Slim's variable
-        # `depthwise_weights` (a separable_conv2d scope of its own).
+        # num_outputs=None: the depthwise half only, its variable named
+        # `depthwise_weights` as TF-Slim names it.
         net = slim.separable_conv2d(net, None, conv_def.kernel,
                                     depth_multiplier=1, stride=layer_stride,
                                     rate=layer_rate, scope=end_point)
