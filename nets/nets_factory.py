@@ -29,6 +29,7 @@ from nets import inception_v2
 from nets import inception_v3
 from nets import inception_v4
 from nets import lenet
+from nets import mobilenet_v1
 from nets import overfeat
 from nets import published
 from nets import resnet_v1
@@ -296,6 +297,14 @@ for _depth in (50, 101, 152, 200):
                  arg_scope=resnet_v2.resnet_arg_scope, preprocessing='vgg',
                  num_classes=1001)
 
+# MobileNet v1 and its published widths. research/slim's preprocessing
+# factory names only 'mobilenet_v1'; the narrow nets were trained the same way.
+# Any input of at least 1 x 1 builds (every convolution pads 'SAME').
+for _mobilenet in (mobilenet_v1.mobilenet_v1, mobilenet_v1.mobilenet_v1_075,
+                   mobilenet_v1.mobilenet_v1_050,
+                   mobilenet_v1.mobilenet_v1_025):
+  register_model(_mobilenet, arg_scope=mobilenet_v1.mobilenet_v1_arg_scope,
+                 min_image_size=1, preprocessing='inception', num_classes=1001)
 
 if __name__ == '__main__':
   # Run as a module, this file is `__main__`; the registry the rest of the
