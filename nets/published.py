@@ -7,7 +7,8 @@ them, the parameters and multiply-adds (1001 classes). The model summary is
 tested against these figures; the zoo table prints them.
 
 Sources: research/slim's README.md (the model table), nets/mobilenet_v1.md,
-nets/mobilenet/README.md and nets/nasnet/README.md in tensorflow/models.
+nets/mobilenet/README.md and nets/nasnet/README.md in tensorflow/models;
+where one of them disagrees with the net's paper, a comment says which.
 """
 import collections
 
@@ -39,8 +40,10 @@ CHECKPOINTS = {
     'vgg_19': Published('vgg_19_2016_08_28.tar.gz', 71.1),
     'mobilenet_v1': Published('mobilenet_v1_1.0_224.tgz', 70.9,
                               4.24 * _M, 569 * _M),
+    # mobilenet_v1.md lists 317 M multiply-adds; the MobileNet paper's
+    # Table 6 gives this net 325 M, which is what its layers add up to.
     'mobilenet_v1_075': Published('mobilenet_v1_0.75_224.tgz', 68.4,
-                                  2.59 * _M, 317 * _M),
+                                  2.59 * _M, 325 * _M),
     'mobilenet_v1_050': Published('mobilenet_v1_0.5_224.tgz', 63.3,
                                   1.34 * _M, 150 * _M),
     'mobilenet_v1_025': Published('mobilenet_v1_0.25_224.tgz', 49.8,
