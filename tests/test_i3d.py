@@ -126,7 +126,7 @@ def test_base_stops_at_a_final_endpoint():
   import slim
   from nets import i3d
   # research/slim's testBuildOnlyUptoFinalEndpoint, for one end point (the
-  # trunk is S3D-G's, whose tests try them all).
+  # trunk is S3D-G's, whose tests try five).
   model = slim.Model(i3d.i3d_base, final_endpoint='MaxPool_3a_3x3')
   net, end_points = model(tf.zeros([1, 4, 32, 32, 3]))
   assert list(end_points) == list(END_POINT_SHAPES)[:5]
