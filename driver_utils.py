@@ -23,7 +23,8 @@ from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 __all__ = ['FlagError', 'flag_definers', 'run', 'require_positive',
-           'get_dataset', 'get_network', 'get_preprocessing', 'flag_values_dict']
+           'get_dataset', 'check_model_name', 'get_network',
+           'get_preprocessing', 'flag_values_dict']
 
 _HELP = ('--help', '-h', '-?', '--helpshort', '--helpfull')
 
@@ -137,12 +138,34 @@ def get_dataset(name, split_name, dataset_dir):
         raise FlagError(message) from None
 
 
-def get_network(name, num_classes, weight_decay=0.0, is_training=False):
-    """`nets_factory.get_network_fn`, an unknown name as a `FlagError`."""
+def check_model_name(name):
+    """Raises `FlagError` unless `name` (--model_name) is a registered net
+    that takes images. The drivers call it first thing, and `get_network`
+    again.
+
+    A video net (I3D, S3D-G) takes clips [batch, frames, height, width,
+    channels]; the drivers' data are images, so it is refused by name.
+    """
     from nets import nets_factory
-    if name not in nets_factory.list_networks():
-        raise FlagError('--model_name=%r is not a known net; allowed: %s'
-                        % (name, ', '.join(nets_factory.list_networks())))
+    names = nets_factory.list_networks()
+    frames = {n: nets_factory.get_network_spec(n).num_frames for n in names}
+    if frames.get(name):
+        raise FlagError(
+            '--model_name=%r is a video net: it takes clips [batch, frames, '
+            'height, width, channels] (%d frames), and this driver reads '
+            "images; build it from Python with nets_factory (TF-Slim's "
+            'export_inference_graph.py took such nets with --is_video_model)'
+            % (name, frames[name]))
+    if name not in frames:
+        raise FlagError('--model_name=%r is not a known net; allowed: %s' % (
+            name, ', '.join(n for n in names if not frames[n])))
+
+
+def get_network(name, num_classes, weight_decay=0.0, is_training=False):
+    """`nets_factory.get_network_fn`, an unknown name or a video net as a
+    `FlagError` (see `check_model_name`)."""
+    from nets import nets_factory
+    check_model_name(name)
     if num_classes < 1:
         raise FlagError('--labels_offset leaves %d classes; it must be smaller '
                         'than the number of classes' % num_classes)

@@ -70,6 +70,7 @@ def main():
     from datasets import dataset_factory
     from slim import evaluation, input_pipelines
 
+    cli.check_model_name(FLAGS.model_name)
     cli.require_positive(FLAGS, 'batch_size', 'num_preprocessing_threads')
     cli.require_positive(FLAGS, 'max_num_batches', 'eval_image_size',
                          'eval_timeout', allow_none=True)

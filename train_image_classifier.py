@@ -149,6 +149,7 @@ def main():
     """Validates the flags, then trains; see the module docstring."""
     from slim import training_utils
     _check_flags()
+    cli.check_model_name(FLAGS.model_name)
     if FLAGS.clone_on_cpu and FLAGS.num_clones > 1:
         training_utils.configure_cpu_devices(FLAGS.num_clones)  # before TF runs
     _check_cluster(training_utils)

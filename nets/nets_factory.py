@@ -23,6 +23,7 @@ import sys
 import slim
 from nets import alexnet
 from nets import cifarnet
+from nets import i3d
 from nets import inception_resnet_v2
 from nets import inception_v1
 from nets import inception_v2
@@ -34,6 +35,7 @@ from nets import overfeat
 from nets import published
 from nets import resnet_v1
 from nets import resnet_v2
+from nets import s3dg
 from nets import vgg
 
 NetworkSpec = collections.namedtuple(
@@ -296,6 +298,16 @@ for _depth in (50, 101, 152, 200):
   register_model(getattr(resnet_v2, 'resnet_v2_%d' % _depth),
                  arg_scope=resnet_v2.resnet_arg_scope, preprocessing='vgg',
                  num_classes=1001)
+
+# The video nets take clips [batch, frames, height, width, 3]: 64 frames, the
+# clips research/slim's i3d_test.py and s3dg_test.py build them with (and
+# I3D's paper trains on). research/slim names no preprocessing for them and
+# publishes no checkpoint. All their convolutions and pools pad 'SAME' and
+# the final pool shrinks to the map, so any size from 1 x 1 builds.
+register_model(i3d.i3d, arg_scope=i3d.i3d_arg_scope, min_image_size=1,
+               num_frames=64)
+register_model(s3dg.s3dg, arg_scope=s3dg.s3dg_arg_scope, min_image_size=1,
+               num_frames=64)
 
 # MobileNet v1 and its published widths. research/slim's preprocessing
 # factory names only 'mobilenet_v1'; the narrow nets were trained the same way.

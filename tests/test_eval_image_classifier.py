@@ -123,6 +123,19 @@ def test_bad_input_is_one_line_and_exit_2(capsys, digits_dir, train_dir, args,
     assert code == 2 and len(lines) == 1 and re.search(pattern, lines[0]), lines
 
 
+@pytest.mark.parametrize('name', ['i3d', 's3dg'])
+def test_a_video_net_is_refused_at_start(capsys, name):
+    # Before the checkpoint and the dataset are looked at.
+    code = evaluate('--model_name=' + name, '--checkpoint_path=/no/such/ckpt',
+                    '--dataset_name=flowers')
+    lines = [l for l in capsys.readouterr().err.splitlines() if 'error:' in l]
+    assert code == 2 and len(lines) == 1, lines
+    assert re.search(r"error: --model_name='%s' is a video net: it takes clips "
+                     r'\[batch, frames, height, width, channels\] \(64 '
+                     r'frames\), and this driver reads images; .*'
+                     r'--is_video_model\)$' % name, lines[0]), lines
+
+
 def test_moving_averages_missing_from_the_checkpoint(tmp_path, capsys,
                                                      digits_dir):
     run_dir = str(tmp_path / 'plain')

@@ -147,11 +147,14 @@ def test_registered_functions_are_the_modules():
 
 
 def _builds_at(name, size):
-  """Whether net `name` builds for a size x size input (a cheap graph build)."""
+  """Whether net `name` builds for a size x size input (a cheap graph build;
+  a video net gets its registered number of frames of that size)."""
+  frames = nets_factory.get_network_spec(name).num_frames
   try:
     with tf.Graph().as_default():
       model = nets_factory.get_network_fn(name, num_classes=10)
-      model(tf.compat.v1.placeholder(tf.float32, [1, size, size, 3]))
+      model(tf.compat.v1.placeholder(
+          tf.float32, [1] + ([frames] if frames else []) + [size, size, 3]))
     return True
   except ValueError:
     return False

@@ -59,13 +59,17 @@ def _resize_bilinear_v1(image, height, width):
 
 def test_factory_maps_every_registered_net_to_its_tf_slim_style():
     from nets import nets_factory
-    for name in nets_factory.list_networks():
+    for name in _image_nets():
         assert name in TF_SLIM_STYLES, name
         assert preprocessing_factory.style_of(name) is \
             MODULES[TF_SLIM_STYLES[name]], name
-    # Only styles and registered nets are known.
+    # research/slim names no preprocessing for its video nets (i3d, s3dg).
+    for name in set(nets_factory.list_networks()) - set(_image_nets()):
+        assert name not in TF_SLIM_STYLES, name
+        assert preprocessing_factory.style_of(name) is None, name
+    # Only styles and registered image nets are known.
     assert preprocessing_factory.list_preprocessings() == sorted(
-        set(MODULES) | set(nets_factory.list_networks()))
+        set(MODULES) | set(_image_nets()))
     for style, module in MODULES.items():
         assert preprocessing_factory.style_of(style) is module
 
@@ -211,8 +215,14 @@ def test_lenet_scales_as_tf_slim():
     np.testing.assert_allclose(padded[0, 0], -1.0)  # zero padding maps to -1
 
 
-def test_every_net_of_our_nets_factory_has_a_preprocessing():
-    from nets import nets_factory
-    missing = [name for name in nets_factory.list_networks()
+def test_every_image_net_of_our_nets_factory_has_a_preprocessing():
+    missing = [name for name in _image_nets()
                if preprocessing_factory.style_of(name) is None]
     assert not missing
+
+
+def _image_nets():
+    """The registered nets that take images (not clips of frames)."""
+    from nets import nets_factory
+    return [name for name in nets_factory.list_networks()
+            if not nets_factory.get_network_spec(name).num_frames]

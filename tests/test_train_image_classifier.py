@@ -170,6 +170,21 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, digits_dir, capsys, args,
     assert not tf.io.gfile.exists(os.path.join(train_dir, 'checkpoint'))
 
 
+@pytest.mark.parametrize('name', ['i3d', 's3dg'])
+def test_a_video_net_is_refused_at_start(tmp_path, capsys, name):
+    # Before the dataset is looked at: flowers has no --dataset_dir here.
+    train_dir = str(tmp_path / 'train')
+    code = train_in_process('--train_dir=' + train_dir, '--model_name=' + name,
+                            '--dataset_name=flowers')
+    lines = error_lines(capsys.readouterr().err)
+    assert code == 2 and len(lines) == 1, lines
+    assert re.search(r"error: --model_name='%s' is a video net: it takes clips "
+                     r'\[batch, frames, height, width, channels\] \(64 '
+                     r'frames\), and this driver reads images; .*'
+                     r'--is_video_model\)$' % name, lines[0]), lines
+    assert not os.path.exists(train_dir)
+
+
 def test_paths_that_are_files_are_refused(tmp_path, digits_dir, capsys):
     a_file = tmp_path / 'notes.txt'
     a_file.write_text('mine')
