@@ -62,7 +62,9 @@ class Model(tf.Module):
     def __call__(self, *args, **kwargs):
         call_kwargs = dict(self._default_kwargs)
         call_kwargs.update(kwargs)
-        state = _variables._CallState(self)
+        training = call_kwargs.get('is_training')
+        state = _variables._CallState(
+            self, training if isinstance(training, bool) else None)
         stack = _variables._call_stack()
         stack.append(state)
         try:

@@ -299,8 +299,11 @@ def object_checkpoint_names(shapes):
 class _CallState:
     """One running call of a model, on one thread."""
 
-    def __init__(self, model):
+    def __init__(self, model, is_training=None):
         self.model = model
+        # The call's `is_training` where it is a Python bool, else None:
+        # layers may pick kernels by it (see layers/_kernels.py).
+        self.is_training = is_training
         self.losses = []
         self.used = set()
         # TF-Slim's graph collections, for this call only (`slim.utils`):
@@ -362,6 +365,13 @@ def _call_stack():
     if stack is None:
         stack = _local.calls = []
     return stack
+
+
+def call_is_training():
+    """The running model call's `is_training` argument if it is a Python
+    bool; None outside a model call or when it is a tensor."""
+    stack = _call_stack()
+    return stack[-1].is_training if stack else None
 
 
 def _current_call(what):

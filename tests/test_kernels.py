@@ -44,6 +44,30 @@ def test_pointwise_convolution_equals_conv2d_for_any_batch_and_size(padding):
     ) == [None, None, None, 4]
 
 
+@pytest.mark.parametrize('is_training,kernel', [
+    (True, 'MatMul'), (None, 'MatMul'), (False, 'Conv2D')])
+def test_1x1_kernel_follows_the_calls_is_training(is_training, kernel):
+    # Training runs the faster matrix product and its gradients; inference
+    # keeps the Conv2D that Grappler fuses with batch norm and activation.
+    def net(x, is_training):
+        del is_training  # only the kernel choice reads it here
+        return slim.conv2d(x, 4, 1, normalizer_fn=slim.batch_norm,
+                           normalizer_params={'is_training': False})
+
+    model = slim.Model(net)
+    x = _random([2, 5, 5, 3], 0)
+    # A tensor is_training is not known when tracing: the training kernel.
+    flag = tf.constant(True) if is_training is None else is_training
+    graph = tf.function(lambda x: model(x, is_training=flag)
+                        ).get_concrete_function(x).graph
+    kinds = {op.type for op in graph.get_operations()}
+    assert kernel in kinds and ({'MatMul', 'Conv2D'} - {kernel}) & kinds == set()
+    eager = model(x, is_training=False)
+    np.testing.assert_allclose(
+        tf.function(lambda x: model(x, is_training=False))(x), eager,
+        rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize('kernel,padding,stride', [
     ((1, 1), 'SAME', 1), ((1, 1), 'VALID', 2), ((3, 3), 'SAME', 1),
     ((1, 7), 'SAME', 1), ((2, 2), 'SAME', 1), ((3, 3), 'VALID', 1),

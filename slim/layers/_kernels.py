@@ -3,10 +3,12 @@
 Nothing here changes what a layer computes (beyond rounding); it changes
 which kernels run:
 
-- A 1x1 convolution with stride 1 is a matrix product over the pixels.
-  TF's `MatMul` and its gradients are 1.3-1.8x faster on a CPU than
-  `Conv2D`'s for Inception's 1x1 shapes (measured on an AVX2 EPYC, with TF's
-  default kernels; with oneDNN's the two are alike).
+- In a training call, a 1x1 convolution with stride 1 is a matrix product
+  over the pixels: TF's `MatMul` and its gradients are 1.3-1.8x faster on a
+  CPU than `Conv2D`'s for Inception's 1x1 shapes (measured on an AVX2 EPYC,
+  with TF's default kernels; with oneDNN's the two are alike). In a call with
+  `is_training=False` it stays a `Conv2D`, which Grappler fuses with the
+  batch norm, bias and activation that follow (a `MatMul` it does not).
 - On a CPU without native 16-bit float arithmetic (no AVX512-BF16, AVX512-FP16
   or AMX), TensorFlow's bfloat16 and float16 kernels convert every element
   and its convolution gradients fall back to generic code 15-25x slower than
@@ -22,6 +24,8 @@ which kernels run:
 import os
 
 import tensorflow as tf
+
+from slim import variables
 
 __all__ = ['set_half_precision_kernels', 'half_precision_kernels']
 
@@ -114,7 +118,8 @@ def conv2d(inputs, weights, strides, padding, dilations, data_format):
       strides, dilations: two ints each; padding: 'SAME' or 'VALID'.
     """
     if (data_format == 'NHWC' and tuple(weights.shape[:2]) == (1, 1) and
-            tuple(strides) == (1, 1) and tuple(dilations) == (1, 1)):
+            tuple(strides) == (1, 1) and tuple(dilations) == (1, 1) and
+            variables.call_is_training() is not False):
         return apply(_pointwise, inputs, weights)
 
     def conv(x, w):
