@@ -31,6 +31,7 @@ from nets import overfeat
 from nets import resnet_v1
 from nets import resnet_v2
 from nets import vgg
+from nets.mobilenet import mobilenet_v2
 
 NetworkSpec = collections.namedtuple(
     'NetworkSpec', ['name', 'fn', 'arg_scope', 'default_image_size',
@@ -202,4 +203,14 @@ for _depth in (50, 101, 152, 200):
                  num_classes=1000)
   register_model(getattr(resnet_v2, 'resnet_v2_%d' % _depth),
                  arg_scope=resnet_v2.resnet_arg_scope, preprocessing='vgg',
+                 num_classes=1001)
+
+# MobileNet v2: research/slim's names, each variant the family's function
+# with other defaults. Every size builds down to 1 x 1 ('SAME' padding
+# everywhere, a global pool).
+for _name, _fn in (('mobilenet_v2', mobilenet_v2.mobilenet),
+                   ('mobilenet_v2_140', mobilenet_v2.mobilenet_v2_140),
+                   ('mobilenet_v2_035', mobilenet_v2.mobilenet_v2_035)):
+  register_model(_fn, name=_name, arg_scope=mobilenet_v2.training_scope,
+                 min_image_size=1, preprocessing='inception',
                  num_classes=1001)
