@@ -19,7 +19,6 @@ import os
 import re
 import sys
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -132,17 +131,6 @@ def oracle_run(modules, name, images, ckpt_prefix=None, **kwargs):
   shapes, outputs, losses = run_graph_net(build, images, ckpt_prefix,
                                           randomize_statistics=True)
   return shapes, outputs, losses, keys
-
-
-def oracle_variables(modules, name, size=224, **kwargs):
-  """{variable: shape} of net `name` of the TF-Slim copies (graph only)."""
-  import tf_slim
-  with tf.Graph().as_default():
-    inputs = tf.compat.v1.placeholder(tf.float32, [1, size, size, 3])
-    with tf_slim.arg_scope(modules['mobilenet'].training_scope()):
-      factory_function(modules, name)(inputs, **kwargs)
-    return {v.op.name: v.shape.as_list()
-            for v in tf.compat.v1.global_variables()}
 
 
 def our_model(name):

@@ -20,8 +20,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mobilenet_oracle import (PUBLISHED_MILLIONS, FILES, assert_matches_oracle,
-                              load_golden, on_tf_slim, port_to_tf_slim, read_source,
+from mobilenet_oracle import (FILES, PUBLISHED_MILLIONS,
+                              assert_matches_oracle, load_golden, on_tf_slim,
+                              port_to_tf_slim, read_source,
                               restored_comparison, weights_and_biases,
                               write_goldens)
 from net_oracle import RTOL
@@ -177,7 +178,8 @@ def test_depths_as_research_slim():
 @pytest.mark.parametrize('kwargs,match', [
     ({'final_endpoint': 'layer_20'}, r"final_endpoint .*'layer_19', got "
                                      r"'layer_20'"),
-    ({'depth_multiplier': 0}, r'multiplier must be greater than 0, got 0'),
+    ({'depth_multiplier': 0}, r'depth_multiplier must be greater than 0, '
+                              r'got 0'),
     ({'output_stride': 3}, r'output_stride must be None, 1 or a multiple of '
                            r'2, got 3'),
     ({'multiplier': 0.5}, r'got multiplier=0.5; use depth_multiplier='),

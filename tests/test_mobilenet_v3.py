@@ -19,8 +19,8 @@ import pytest
 import tensorflow as tf
 
 from mobilenet_oracle import (PUBLISHED_MILLIONS, assert_matches_oracle,
-                              load_golden, on_tf_slim, restored_comparison, weights_and_biases,
-                              write_goldens)
+                              load_golden, on_tf_slim, restored_comparison,
+                              weights_and_biases, write_goldens)
 from net_oracle import RTOL
 
 NAMES = ['mobilenet_v3_small', 'mobilenet_v3_large',

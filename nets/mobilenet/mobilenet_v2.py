@@ -110,7 +110,8 @@ def mobilenet(input_tensor,
     (logits, end points), see `mobilenet.mobilenet`.
 
   Raises:
-    ValueError: for `multiplier=` (use `depth_multiplier`), and as
+    ValueError: for `multiplier=` (use `depth_multiplier`), a
+      `depth_multiplier` that is not positive, and as
       `mobilenet.mobilenet`.
   """
   if conv_defs is None:
@@ -118,6 +119,9 @@ def mobilenet(input_tensor,
   if 'multiplier' in kwargs:
     raise ValueError('mobilenet_v2.mobilenet: got multiplier=%r; use '
                      'depth_multiplier= instead' % (kwargs['multiplier'],))
+  if not depth_multiplier > 0:
+    raise ValueError('mobilenet_v2.mobilenet: depth_multiplier must be greater '
+                     'than 0, got %r' % (depth_multiplier,))
   if finegrain_classification_mode:
     conv_defs = copy.deepcopy(conv_defs)
     if depth_multiplier < 1:
