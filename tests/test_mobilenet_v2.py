@@ -173,6 +173,31 @@ def test_depths_as_research_slim():
   assert depths == {32, 64, 96, 160, 192, 320, 384, 576, 960, 1280, 1001}
 
 
+def test_split_expansion_and_v1_separable_blocks():
+  import slim
+  from nets.mobilenet import conv_blocks
+
+  def blocks(images):
+    # testWithSplits, on one block: the expansion in two groups.
+    net = conv_blocks.expanded_conv(images, 16, split_expansion=2,
+                                    normalizer_fn=slim.batch_norm)
+    return conv_blocks.split_separable_conv2d(net, 24, scope='Conv2d_1')
+
+  model = slim.Model(blocks)
+  net = model(tf.zeros([1, 8, 8, 16]))
+  assert net.shape == (1, 8, 8, 24)
+  shapes = {v.name[:-2]: v.shape.as_list() for v in model.variables
+            if v.name.endswith('weights:0')}
+  assert shapes == {
+      'expanded_conv/expand_part_0/weights': [1, 1, 8, 48],
+      'expanded_conv/expand_part_1/weights': [1, 1, 8, 48],
+      'expanded_conv/depthwise/depthwise_weights': [3, 3, 96, 1],
+      'expanded_conv/project/weights': [1, 1, 96, 16],
+      # MobileNet v1's checkpoint names.
+      'Conv2d_1_depthwise/depthwise_weights': [3, 3, 16, 1],
+      'Conv2d_1_pointwise/weights': [1, 1, 16, 24]}
+
+
 # ---------------------------------------------------------------- errors
 
 @pytest.mark.parametrize('kwargs,match', [
