@@ -37,6 +37,8 @@ from nets import resnet_v1
 from nets import resnet_v2
 from nets import s3dg
 from nets import vgg
+from nets.mobilenet import mobilenet_v2
+from nets.mobilenet import mobilenet_v3
 
 NetworkSpec = collections.namedtuple(
     'NetworkSpec', ['name', 'fn', 'arg_scope', 'default_image_size',
@@ -299,6 +301,25 @@ for _depth in (50, 101, 152, 200):
                  arg_scope=resnet_v2.resnet_arg_scope, preprocessing='vgg',
                  num_classes=1001)
 
+# MobileNet v2, v3 and EdgeTPU: research/slim's names, each variant the
+# family's function with other defaults. Every size builds down to 1 x 1
+# ('SAME' padding everywhere; v3's head pools a map that small whole).
+for _name, _fn in (('mobilenet_v2', mobilenet_v2.mobilenet),
+                   ('mobilenet_v2_140', mobilenet_v2.mobilenet_v2_140),
+                   ('mobilenet_v2_035', mobilenet_v2.mobilenet_v2_035)):
+  register_model(_fn, name=_name, arg_scope=mobilenet_v2.training_scope,
+                 min_image_size=1, preprocessing='inception',
+                 num_classes=1001)
+for _name, _fn in (
+    ('mobilenet_v3_small', mobilenet_v3.small),
+    ('mobilenet_v3_large', mobilenet_v3.large),
+    ('mobilenet_v3_small_minimalistic', mobilenet_v3.small_minimalistic),
+    ('mobilenet_v3_large_minimalistic', mobilenet_v3.large_minimalistic),
+    ('mobilenet_edgetpu', mobilenet_v3.edge_tpu),
+    ('mobilenet_edgetpu_075', mobilenet_v3.edge_tpu_075)):
+  register_model(_fn, name=_name, arg_scope=mobilenet_v3.training_scope,
+                 min_image_size=1, preprocessing='inception',
+                 num_classes=1001)
 # The video nets take clips [batch, frames, height, width, 3]: 64 frames, the
 # clips research/slim's i3d_test.py and s3dg_test.py build them with (and
 # I3D's paper trains on). research/slim names no preprocessing for them and

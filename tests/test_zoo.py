@@ -26,7 +26,11 @@ NEEDS_KNOWN_SIZE = {'lenet', 'cifarnet', 'inception_v4', 'inception_resnet_v2'}
 VARIANTS = {'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200',
             'resnet_v2_101', 'resnet_v2_152', 'resnet_v2_200',
             'vgg_a', 'vgg_19',
-            'mobilenet_v1_075', 'mobilenet_v1_050', 'mobilenet_v1_025'}
+            'mobilenet_v1_075', 'mobilenet_v1_050', 'mobilenet_v1_025',
+            'mobilenet_v2_140', 'mobilenet_v2_035',
+            'mobilenet_v3_large', 'mobilenet_v3_small_minimalistic',
+            'mobilenet_v3_large_minimalistic', 'mobilenet_edgetpu',
+            'mobilenet_edgetpu_075'}
 REPRESENTATIVES = [n for n in NETS if n not in VARIANTS]
 
 # Nets whose own test module compares eager and tf.function calls already
@@ -34,7 +38,8 @@ REPRESENTATIVES = [n for n in NETS if n not in VARIANTS]
 TRACED_IN_OWN_TESTS = {
     'alexnet_v2', 'overfeat', 'vgg_16', 'inception_v1', 'inception_v2',
     'inception_v3', 'inception_v4', 'inception_resnet_v2', 'resnet_v1_50',
-    'resnet_v2_50', 'mobilenet_v1', 'i3d', 's3dg'}
+    'resnet_v2_50', 'mobilenet_v1', 'i3d', 's3dg', 'mobilenet_v2',
+    'mobilenet_v3_small'}
 
 # Class counts of the golden files of nets without a published checkpoint.
 GOLDEN_CLASSES = {'lenet': 10, 'cifarnet': 10, 'alexnet_v2': 1000,
