@@ -157,7 +157,10 @@ KERAS_NETS = {
     'inception_resnet_v2': 'InceptionResNetV2', 'resnet_v1_50': 'ResNet50',
     'resnet_v1_101': 'ResNet101', 'resnet_v1_152': 'ResNet152',
     'resnet_v2_50': 'ResNet50V2', 'resnet_v2_101': 'ResNet101V2',
-    'resnet_v2_152': 'ResNet152V2',
+    'resnet_v2_152': 'ResNet152V2', 'mobilenet_v1': 'MobileNet',
+    'mobilenet_v2': 'MobileNetV2', 'mobilenet_v3_large': 'MobileNetV3Large',
+    'mobilenet_v3_small': 'MobileNetV3Small', 'nasnet_mobile': 'NASNetMobile',
+    'nasnet_large': 'NASNetLarge',
 }
 
 
