@@ -9,6 +9,17 @@ import pytest
 import tensorflow as tf
 
 RTOL = 1e-4
+
+# Deeper or wider variants of a family: same code as the first member, so
+# the slower checks run on that one only.
+VARIANTS = {'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200',
+            'resnet_v2_101', 'resnet_v2_152', 'resnet_v2_200',
+            'vgg_a', 'vgg_19',
+            'mobilenet_v1_075', 'mobilenet_v1_050', 'mobilenet_v1_025',
+            'mobilenet_v2_140', 'mobilenet_v2_035',
+            'mobilenet_v3_large', 'mobilenet_v3_small_minimalistic',
+            'mobilenet_v3_large_minimalistic', 'mobilenet_edgetpu',
+            'mobilenet_edgetpu_075'}
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden')
 
 

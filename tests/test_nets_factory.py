@@ -8,6 +8,7 @@ from nets import cifarnet
 from nets import inception_v3
 from nets import lenet
 from nets import nets_factory
+from net_oracle import VARIANTS
 
 
 # research/slim's nets_factory names: the registry holds only these.
@@ -160,9 +161,10 @@ def _builds_at(name, size):
     return False
 
 
+# A family's variants share its first member's stem, so its smallest size.
 @pytest.mark.parametrize('name', [n for n in nets_factory.list_networks()
                                   if nets_factory.get_network_spec(n)
-                                  .min_image_size])
+                                  .min_image_size and n not in VARIANTS])
 def test_min_image_size_is_the_smallest_that_builds(name):
   smallest = nets_factory.get_network_spec(name).min_image_size
   assert _builds_at(name, smallest)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from net_oracle import golden_path, load_golden
+from net_oracle import VARIANTS, golden_path, load_golden
 from nets import nets_factory
 from nets import published
 
@@ -21,16 +21,6 @@ NETS = nets_factory.list_networks()
 # size (research/slim's Inception-v4 and Inception-ResNet-v2).
 NEEDS_KNOWN_SIZE = {'lenet', 'cifarnet', 'inception_v4', 'inception_resnet_v2'}
 
-# Deeper or wider variants of a family: same code as the first member, so
-# the slower checks run on that one only.
-VARIANTS = {'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200',
-            'resnet_v2_101', 'resnet_v2_152', 'resnet_v2_200',
-            'vgg_a', 'vgg_19',
-            'mobilenet_v1_075', 'mobilenet_v1_050', 'mobilenet_v1_025',
-            'mobilenet_v2_140', 'mobilenet_v2_035',
-            'mobilenet_v3_large', 'mobilenet_v3_small_minimalistic',
-            'mobilenet_v3_large_minimalistic', 'mobilenet_edgetpu',
-            'mobilenet_edgetpu_075'}
 REPRESENTATIVES = [n for n in NETS if n not in VARIANTS]
 
 # Nets whose own test module compares eager and tf.function calls already
