@@ -165,7 +165,6 @@ def main():
     _check_flags()
     if FLAGS.clone_on_cpu and FLAGS.num_clones > 1:
         training_utils.configure_cpu_devices(FLAGS.num_clones)  # before TF runs
-    cli.start_devices()
     _check_cluster(training_utils)
     dataset = cli.get_dataset(FLAGS.dataset_name, FLAGS.dataset_split_name,
                               FLAGS.dataset_dir)
@@ -177,10 +176,14 @@ def main():
     import tensorflow as tf
     from slim import learning, train_dirs
     try:
-        strategy = training_utils.make_strategy(FLAGS.num_clones,
-                                                FLAGS.clone_on_cpu)
+        # A multi-worker strategy starts TensorFlow's devices (it must come
+        # first); start them here otherwise. Both print start-up notes.
+        with cli.start_up_output_filtered():
+            strategy = training_utils.make_strategy(FLAGS.num_clones,
+                                                    FLAGS.clone_on_cpu)
     except ValueError as e:
         raise cli.FlagError('--' + str(e)) from None
+    cli.start_devices()
     with contextlib.ExitStack() as stack:
         # Only the chief writes train_dir; it holds the lock from here on, so
         # a second run on the same folder is refused before it writes.

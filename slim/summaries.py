@@ -54,9 +54,8 @@ class TrainSummaries:
     histograms of every variable and of the net's end points (with their
     sparsity), from a forward pass on the first 8 examples of each replica's
     batch with `call_kwargs` (inference mode, so it changes no batch-norm
-    statistics). Every worker
-    calls it at the same steps (its reads can be collective); `writer` is a
-    no-op writer on all but the chief.
+    statistics). Every worker calls it at the same steps (its reads can be
+    collective); `writer` is a no-op writer on all but the chief.
 
     The scalars, images and end points are written by one compiled
     function (op by op, LeNet's took 0.29 s, four training steps' worth);

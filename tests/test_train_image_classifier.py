@@ -136,6 +136,13 @@ def test_flag_defaults_are_tf_slims():
     assert flags['model_name'].default == 'lenet'
     assert flags['dataset_name'].default == 'digits'
     assert 'inception_v3' in flags['model_name'].help
+    from nets import nets_factory
+    # --help lists every registered net, as eval's does.
+    import eval_image_classifier
+    for driver in (train_image_classifier, eval_image_classifier):
+        help_text = driver.FLAGS['model_name'].help
+        listed = help_text.split('one of: ')[1].split('. TF-Slim')[0]
+        assert listed.split(', ') == nets_factory.list_networks(), help_text
 
 
 @pytest.mark.parametrize('args,pattern', [
