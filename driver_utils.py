@@ -6,25 +6,121 @@ parsed, bad input is reported as one line `<prog>: error: <flag>=<value>:
 <what is allowed>` with exit status 2 before any work, and a non-finite loss
 ends the run with one line and status 1. The `get_*` helpers turn a factory's
 error into that form.
+
+Quiet output: what TensorFlow prints before it is of use (its C++ start-up
+notes, printed once per loaded library, and on a machine without an NVIDIA
+driver the "failed call to cuInit" line) is held back while TensorFlow loads
+and finds its devices, and every other line of that time is passed on; its
+Python info lines (the checkpoint saver's "Sharding callback duration") are
+dropped. `--verbosity=1` shows all of it.
 """
+import contextlib
 import functools
+import logging as _std_logging
 import os
+import re
 import sys
-
-# TensorFlow reads these when it is first imported, and the drivers import
-# this module first. Its C++ start-up notes (no GPU found, CPU features) are
-# noise here. It turns its oneDNN kernels on only for some Intel CPUs; on this
-# project's AVX2 AMD machine they cut an Inception-v3 training step's CPU
-# time by ~10% (TF_ENABLE_ONEDNN_OPTS=0 turns them off).
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
-os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
-
-from absl import flags  # noqa: E402
-from absl import logging  # noqa: E402
+import tempfile
 
 __all__ = ['FlagError', 'flag_definers', 'run', 'require_positive',
            'get_dataset', 'check_model_name', 'get_network',
-           'get_preprocessing', 'flag_values_dict']
+           'get_preprocessing', 'flag_values_dict', 'define_verbosity',
+           'start_up_output_filtered', 'start_devices', 'is_start_up_noise']
+
+# Lines TensorFlow writes to stderr while it loads, as the user sees them.
+_START_UP_NOISE = (
+    re.compile(r'^WARNING: All log messages before absl::InitializeLog\(\) is '
+               r'called are written to STDERR$'),
+    re.compile(r'^I\d{4} [\d:.]+ +\d+ (port|cpu_feature_guard|cudart_stub)\.cc:'
+               r'\d+\] '),
+    re.compile(r'^To enable the following instructions: .* rebuild TensorFlow '
+               r'with the appropriate compiler flags\.$'),
+)
+_NO_GPU_NOISE = re.compile(r'^E\d{4} [\d:.]+ +\d+ cuda_(platform|executor|'
+                           r'diagnostics)\.cc:\d+\] failed call to cuInit')
+
+
+def _argv_verbosity(argv):
+    """The --verbosity of `argv` (0 when not given), read before flags are
+    parsed: the start-up output comes while TensorFlow is imported."""
+    for i, arg in enumerate(argv):
+        value = None
+        if arg.startswith('--verbosity='):
+            value = arg.split('=', 1)[1]
+        elif arg == '--verbosity' and i + 1 < len(argv):
+            value = argv[i + 1]
+        if value is not None:
+            try:
+                return int(value)
+            except ValueError:
+                return 0  # the flag parser reports it
+    return 0
+
+
+_VERBOSE = _argv_verbosity(sys.argv[1:]) >= 1
+
+# TensorFlow reads these when it is first imported, and the drivers import
+# this module first. Its C++ warnings while running repeat the errors the
+# drivers report in one line (a damaged shard: "Local rendezvous is aborting
+# with status: DATA_LOSS", twice); its C++ errors still show. It turns its
+# oneDNN kernels on only for some Intel CPUs; on this project's AVX2 AMD
+# machine they cut an Inception-v3 training step's CPU time by ~10%
+# (TF_ENABLE_ONEDNN_OPTS=0 turns them off).
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '0' if _VERBOSE else '2')
+os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
+
+
+def has_nvidia_driver():
+    """Whether this machine has an NVIDIA kernel driver (a GPU to find)."""
+    return os.path.exists('/proc/driver/nvidia') or \
+        os.path.exists('/dev/nvidiactl')
+
+
+def is_start_up_noise(line, gpu_driver=None):
+    """Whether a line TensorFlow writes while loading is noise to a user:
+    its C++ start-up notes, and "failed call to cuInit" where no NVIDIA
+    driver is installed (`gpu_driver`: None asks the machine)."""
+    line = line.rstrip('\r\n')
+    if any(p.match(line) for p in _START_UP_NOISE):
+        return True
+    if _NO_GPU_NOISE.match(line):
+        return not (has_nvidia_driver() if gpu_driver is None else gpu_driver)
+    return False
+
+
+@contextlib.contextmanager
+def start_up_output_filtered(verbose=None):
+    """Holds back what is written to file descriptor 2 (stderr, C++ and
+    Python) inside the block, then passes on every line but start-up noise,
+    in order; the noise too with `verbose` (None: --verbosity >= 1)."""
+    if _VERBOSE if verbose is None else verbose:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as held:
+            os.dup2(held.fileno(), 2)
+            try:
+                yield
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+                held.seek(0)
+                gpu_driver = has_nvidia_driver()
+                for line in held.read().splitlines(keepends=True):
+                    if not is_start_up_noise(
+                            line.decode('utf-8', 'replace'), gpu_driver):
+                        os.write(2, line)
+    finally:
+        os.close(saved)
+
+
+with start_up_output_filtered():
+    import tensorflow  # noqa: E402,F401  (its start-up notes held back here)
+
+from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
 
 _HELP = ('--help', '-h', '-?', '--helpshort', '--helpfull')
 
@@ -45,6 +141,46 @@ def flag_definers(flag_values):
                                 flags.DEFINE_float, flags.DEFINE_bool))
 
 
+def define_verbosity(flag_values):
+    """Defines --verbosity on `flag_values` (absl's levels)."""
+    flags.DEFINE_integer(
+        'verbosity', 0, 'How much to log: 0 the run\'s progress and results; '
+        '1 also what TensorFlow prints while it starts (C++ notes, no GPU '
+        'found) and its info lines, and debug lines; -1 warnings and errors '
+        'only.', flag_values=flag_values)
+
+
+def start_devices():
+    """Makes TensorFlow find its devices now, its start-up lines filtered.
+
+    Call it after any logical device configuration (it fixes the devices).
+    """
+    import tensorflow as tf
+    with start_up_output_filtered():
+        tf.config.list_logical_devices()
+
+
+class _TensorFlowInfoFilter(_std_logging.Filter):
+    """Drops TensorFlow's own Python info lines (a checkpoint save logs its
+    "Sharding callback duration") unless debug lines are shown."""
+
+    _PACKAGE = os.path.dirname(tensorflow.__file__) + os.sep
+
+    def filter(self, record):
+        return (record.levelno > _std_logging.INFO or
+                not record.pathname.startswith(self._PACKAGE) or
+                logging.get_verbosity() >= logging.DEBUG)
+
+
+def _filter_tensorflow_info():
+    # On the loggers: absl's handler hands records on without its filters.
+    for logger in (logging.get_absl_logger(),
+                   _std_logging.getLogger('tensorflow')):
+        if not any(isinstance(f, _TensorFlowInfoFilter)
+                   for f in logger.filters):
+            logger.addFilter(_TensorFlowInfoFilter())
+
+
 def run(main, flag_values, argv=None, doc=None):
     """Parses `argv` into `flag_values`, runs `main()`, returns the exit code.
 
@@ -63,7 +199,9 @@ def run(main, flag_values, argv=None, doc=None):
     except flags.Error as e:
         print('%s: error: %s' % (prog, str(e).splitlines()[0]), file=sys.stderr)
         return 2
-    logging.set_verbosity(logging.INFO)
+    logging.set_verbosity(flag_values['verbosity'].value
+                          if 'verbosity' in flag_values else logging.INFO)
+    _filter_tensorflow_info()
     try:
         main()
     except FlagError as e:

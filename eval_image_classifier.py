@@ -8,9 +8,15 @@ Every flag of TF-Slim's research/slim/eval_image_classifier.py is accepted
 with its name and default, except `model_name` and `dataset_name` (lenet and
 digits; TF-Slim's were inception_v3 and imagenet) and `dataset_split_name`,
 which by default is the dataset's 'test' split, or 'validation' when it has
-none (TF-Slim: 'test'). Added: --eval_interval_secs to follow a training run,
-evaluating each new checkpoint, and --eval_timeout to stop when none arrives.
+none (TF-Slim: 'test'); it says which it took. Added: --eval_interval_secs
+to follow a training run, evaluating each new checkpoint, --eval_timeout to
+stop when none arrives, and --verbosity.
+
+Each evaluation prints one line of results, writes its metrics as
+TensorBoard summaries at the checkpoint's step into --eval_dir, and appends a
+row to --eval_dir/results.csv (step, metrics, seconds, time, checkpoint).
 """
+import os
 import sys
 
 # First: it sets TensorFlow's environment before TensorFlow is imported.
@@ -18,6 +24,8 @@ import driver_utils as cli
 
 from absl import flags
 from absl import logging
+
+from nets import nets_factory
 
 FLAGS = flags.FlagValues()
 _string, _integer, _float, _bool = cli.flag_definers(FLAGS)
@@ -36,14 +44,16 @@ _integer('num_preprocessing_threads', 4,
 _string('dataset_name', 'digits', 'The name of the dataset to load. TF-Slim\'s '
         'default was imagenet; here it is the embedded digits dataset.')
 _string('dataset_split_name', None, 'The name of the train/test split. None: '
-        '"test" if the dataset has it, else "validation" (TF-Slim: "test").')
+        'the dataset\'s evaluation split, "test" if it has one, else '
+        '"validation" (TF-Slim: "test").')
 _string('dataset_dir', None, 'The directory where the dataset files are '
         'stored; for digits, None means its cache folder.')
 _integer('labels_offset', 0, 'An offset for the labels in the dataset. This '
          'flag is primarily used to evaluate the VGG and ResNet architectures '
          'which do not use a background class for the ImageNet dataset.')
-_string('model_name', 'lenet', 'The name of the architecture to evaluate. '
-        'TF-Slim\'s default was inception_v3; here lenet.')
+_string('model_name', 'lenet', 'The name of the architecture to evaluate, '
+        'one of: %s. TF-Slim\'s default was inception_v3; here lenet.'
+        % ', '.join(nets_factory.list_networks()))
 _string('preprocessing_name', None, 'The name of the preprocessing to use. If '
         'left as `None`, then the model_name flag is used.')
 _float('moving_average_decay', None, 'The decay to use for the moving average. '
@@ -60,6 +70,7 @@ _float('eval_timeout', None, 'With --eval_interval_secs: stop after this many '
 _bool('skip_corrupt_images', False, 'Skip records whose image cannot be '
       'decoded (counted and logged) instead of stopping with an error that '
       'names the shard.')
+cli.define_verbosity(FLAGS)
 
 FLAG_NAMES = sorted(FLAGS)
 
@@ -67,10 +78,10 @@ FLAG_NAMES = sorted(FLAGS)
 def main():
     """Validates the flags, then evaluates; see the module docstring."""
     import tensorflow as tf
-    from datasets import dataset_factory
     from slim import evaluation, input_pipelines
 
     cli.check_model_name(FLAGS.model_name)
+    cli.start_devices()
     cli.require_positive(FLAGS, 'batch_size', 'num_preprocessing_threads')
     cli.require_positive(FLAGS, 'max_num_batches', 'eval_image_size',
                          'eval_timeout', allow_none=True)
@@ -101,12 +112,12 @@ def main():
             raise cli.FlagError('--checkpoint_path=%r does not exist (expected '
                                 'a directory or a checkpoint prefix)' % path)
 
-    split_name = FLAGS.dataset_split_name
-    if split_name is None:
-        module = dataset_factory.DATASETS_MAP.get(FLAGS.dataset_name)
-        splits = getattr(module, 'SPLITS_TO_SIZES', {'test': 0})
-        split_name = 'test' if 'test' in splits else 'validation'
+    split_name = FLAGS.dataset_split_name or _evaluation_split()
     dataset = cli.get_dataset(FLAGS.dataset_name, split_name, FLAGS.dataset_dir)
+    if FLAGS.dataset_split_name is None:
+        logging.info('Evaluating on the %r split of %s (%d examples): its '
+                     'evaluation split; --dataset_split_name picks another.',
+                     split_name, FLAGS.dataset_name, dataset.num_samples)
     model = cli.get_network(FLAGS.model_name,
                             dataset.num_classes - FLAGS.labels_offset,
                             is_training=False)
@@ -161,6 +172,23 @@ def main():
                          split_name)
 
 
+def _evaluation_split():
+    """The split to evaluate when none is given: 'test' where the dataset
+    has one, else 'validation' (a converted folder's splits are read from
+    its shard names)."""
+    from datasets import dataset_factory
+    module = dataset_factory.DATASETS_MAP.get(FLAGS.dataset_name)
+    splits = getattr(module, 'SPLITS_TO_SIZES', None)
+    list_splits = getattr(module, 'available_splits', None)
+    if list_splits is not None and FLAGS.dataset_dir and \
+            os.path.isdir(FLAGS.dataset_dir):
+        splits = list_splits(FLAGS.dataset_dir)
+    for name in ('test', 'validation'):
+        if splits is None or name in splits:
+            return name
+    return 'test'  # the dataset's error names the splits it has
+
+
 def _check_fits(model, path):
     from slim import moving_averages, training_utils, variables
     if FLAGS.moving_average_decay:
@@ -173,10 +201,12 @@ def _check_fits(model, path):
 
 
 def _report(result):
-    print('%s (step %d): Accuracy = %.4f, Recall_5 = %.4f' % (
+    """Prints the one line of an evaluation's results."""
+    print('%s (step %d): Accuracy = %.4f, Recall_5 = %.4f (%.1fs)' % (
         result['checkpoint_path'], result['global_step'],
         result.get('Accuracy', float('nan')),
-        result.get('Recall_5', float('nan'))))
+        result.get('Recall_5', float('nan')),
+        result.get('eval_seconds', float('nan'))))
     sys.stdout.flush()
 
 

@@ -23,6 +23,9 @@ setup(
         'scikit-learn>=1.4,<2',
     ],
     extras_require={
+        # TensorBoard reads the event files the drivers write; TensorFlow
+        # 2.21 no longer installs it. Its releases follow TensorFlow's.
+        'tensorboard': ['tensorboard==' + TF_LINE],
         'test': [
             'pytest>=8,<10',
             'tf-slim==1.1.0',

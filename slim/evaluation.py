@@ -14,7 +14,17 @@ checkpoint of this library's `learning.train` and a TF1 (TF-Slim model zoo)
 file both work; with `moving_average_decay` each variable takes its shadow
 value `<name>/ExponentialMovingAverage`. The model is called with
 `call_kwargs` (e.g. `{'is_training': False}`), one compiled step per batch.
+
+With an `eval_dir`, each evaluation writes its metrics at the checkpoint's
+global step (so TensorBoard plots them against training's curves) and
+appends a row to `eval_dir/results.csv`: the step, the metrics, how long it
+took, when, and the checkpoint, under one header line (as timm's
+summary.csv).
 """
+import csv
+import datetime
+import io
+import os
 import time
 
 import tensorflow as tf
@@ -25,7 +35,10 @@ from slim import moving_averages
 from slim import summaries
 from slim import variables as _variables
 
-__all__ = ['evaluate_once', 'evaluation_loop', 'checkpoint_step']
+__all__ = ['evaluate_once', 'evaluation_loop', 'checkpoint_step',
+           'append_results', 'RESULTS_FILENAME']
+
+RESULTS_FILENAME = 'results.csv'
 
 
 def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
@@ -37,7 +50,8 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
       model: a `slim.Model`, built here if it has no variables yet.
       dataset: a `tf.data.Dataset` of `(images, labels)` batches; one pass.
       checkpoint_path: a checkpoint prefix, or a directory (its latest).
-      eval_dir: where to write the summaries `eval/<name>`; None for none.
+      eval_dir: where to write the summaries `eval/<name>` and append the
+        row of `results.csv`; None for neither.
       metrics: `{name: streaming metric}`; `metrics.classification_metrics()`
         (Accuracy, Recall_5) by default.
       moving_average_decay: evaluate with the moving-average shadow values
@@ -46,8 +60,8 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
       num_evals: evaluate at most this many batches.
 
     Returns:
-      `{name: float}`, plus 'global_step' (the checkpoint's step, or -1)
-      and 'checkpoint_path' (the checkpoint read).
+      `{name: float}`, plus 'global_step' (the checkpoint's step, or -1),
+      'checkpoint_path' (the checkpoint read) and 'eval_seconds'.
 
     Raises:
       ValueError: if there is no checkpoint or it does not fit the model.
@@ -91,9 +105,11 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
             break
         eval_step(images, labels)
     values = {name: float(m.result()) for name, m in metrics.items()}
-    logging.info('Evaluated %s (step %d) in %.1fs: %s', path, step,
-                 time.time() - start, ', '.join(
-                     '%s = %.4f' % kv for kv in sorted(values.items())))
+    seconds = time.time() - start
+    # Debug only: the caller reports the returned values (the eval driver
+    # prints them), so that a user sees each result once.
+    logging.debug('Evaluated %s (step %d) in %.1fs: %s', path, step, seconds,
+                  ', '.join('%s = %.4f' % kv for kv in sorted(values.items())))
     if eval_dir:
         writer = tf.summary.create_file_writer(eval_dir)
         with writer.as_default(step=max(step, 0)):
@@ -102,6 +118,9 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
         writer.close()
     values['global_step'] = step
     values['checkpoint_path'] = path
+    values['eval_seconds'] = seconds
+    if eval_dir:
+        append_results(eval_dir, values)
     return values
 
 
@@ -138,6 +157,62 @@ def evaluation_loop(model, dataset, checkpoint_dir, eval_dir=None,
         logging.info('No new checkpoint in %s for %ss; stopping.',
                      checkpoint_dir, timeout)
     return results
+
+
+def append_results(eval_dir, result):
+    """Appends an `evaluate_once` result as a row of `eval_dir/results.csv`.
+
+    Columns: global_step, the metrics (sorted by name), eval_seconds,
+    wall_time (UTC, ISO 8601) and checkpoint_path; the header is written
+    when the file is new. Should the metrics differ from the file's header
+    (another metric set evaluated into the same folder), the row goes to
+    `results_2.csv` (or the next free number) instead, and a warning says so.
+
+    Returns:
+      The path of the file written.
+    """
+    reserved = ('global_step', 'eval_seconds', 'checkpoint_path')
+    names = sorted(k for k in result if k not in reserved)
+    header = ['global_step'] + names + ['eval_seconds', 'wall_time',
+                                        'checkpoint_path']
+    row = dict(result, wall_time=datetime.datetime.now(
+        datetime.timezone.utc).isoformat(timespec='seconds'))
+    row['eval_seconds'] = '%.3f' % result.get('eval_seconds', float('nan'))
+    tf.io.gfile.makedirs(eval_dir)
+    stem, ext = os.path.splitext(RESULTS_FILENAME)
+    number = 1
+    while True:
+        path = os.path.join(eval_dir, RESULTS_FILENAME if number == 1 else
+                            '%s_%d%s' % (stem, number, ext))
+        existing = _csv_header(path)
+        if existing is None or existing == header:
+            break
+        number += 1
+    if number > 1:
+        logging.warning('%s has other columns (%s); this result goes to %s',
+                        os.path.join(eval_dir, RESULTS_FILENAME),
+                        ', '.join(_csv_header(os.path.join(
+                            eval_dir, RESULTS_FILENAME))), path)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, header, extrasaction='ignore',
+                            lineterminator='\n')
+    if existing is None:
+        writer.writeheader()
+    writer.writerow(row)
+    # One write per row: a reader never sees half of one.
+    with open(path, 'a', encoding='utf-8', newline='') as f:
+        f.write(text.getvalue())
+    return path
+
+
+def _csv_header(path):
+    """The header of a CSV file; None if it does not exist or is empty."""
+    try:
+        with open(path, encoding='utf-8', newline='') as f:
+            first = next(csv.reader(f), None)
+    except FileNotFoundError:
+        return None
+    return first or None
 
 
 def checkpoint_step(path):

@@ -60,7 +60,8 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
           number_of_steps=None, strategy=None, call_kwargs=None,
           variables_to_train=None, init_fn=None, moving_average_decay=None,
           compute_dtype=None, save_interval_secs=600, save_interval_steps=None,
-          save_summaries_secs=600, log_every_n_steps=10, max_to_keep=5,
+          save_summaries_secs=600, save_summaries_steps=None,
+          log_every_n_steps=10, max_to_keep=5,
           num_summary_images=3, summarize_histograms=True,
           loss_upper_bound=None):
     """Trains `model` on `dataset` into `train_dir`; see the module docstring.
@@ -96,7 +97,10 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
         dynamic `LossScaleOptimizer`.
       save_interval_secs, save_interval_steps: how often to checkpoint (the
         steps, when given, replace the seconds).
-      save_summaries_secs: how often to write summaries (and at the start).
+      save_summaries_secs, save_summaries_steps: write summaries at the
+        first step, at every multiple of `save_summaries_steps` and whenever
+        `save_summaries_secs` have passed since the last ones, whichever
+        comes first; None or 0 turns either rule off, both: no summaries.
       log_every_n_steps: how often to log step, loss, images/s, time left.
       max_to_keep: checkpoints kept in `train_dir`.
       num_summary_images: input images in each image summary.
@@ -135,17 +139,17 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
                       number_of_steps, strategy, call_kwargs,
                       variables_to_train, init_fn, moving_average_decay,
                       compute_dtype, save_interval_secs, save_interval_steps,
-                      save_summaries_secs, log_every_n_steps, max_to_keep,
-                      num_summary_images, summarize_histograms,
-                      loss_upper_bound or None, chief)
+                      save_summaries_secs, save_summaries_steps,
+                      log_every_n_steps, max_to_keep, num_summary_images,
+                      summarize_histograms, loss_upper_bound or None, chief)
 
 
 def _train(model, dataset, optimizer, train_dir, loss_fn, number_of_steps,
            strategy, call_kwargs, variables_to_train, init_fn,
            moving_average_decay, compute_dtype, save_interval_secs,
-           save_interval_steps, save_summaries_secs, log_every_n_steps,
-           max_to_keep, num_summary_images, summarize_histograms,
-           loss_upper_bound, chief):
+           save_interval_steps, save_summaries_secs, save_summaries_steps,
+           log_every_n_steps, max_to_keep, num_summary_images,
+           summarize_histograms, loss_upper_bound, chief):
     if callable(dataset) and not isinstance(dataset, tf.data.Dataset):
         image_spec = dataset(tf.distribute.InputContext()).element_spec[0]
         dist_dataset = strategy.distribute_datasets_from_function(dataset)
@@ -217,7 +221,8 @@ def _train(model, dataset, optimizer, train_dir, loss_fn, number_of_steps,
         return _loop(strategy, dist_dataset, optimizer, manager, step_fn,
                      summarize, number_of_steps, save_interval_secs,
                      save_interval_steps, save_summaries_secs,
-                     log_every_n_steps, train_dir, loss_upper_bound, chief)
+                     save_summaries_steps, log_every_n_steps, train_dir,
+                     loss_upper_bound, chief)
     finally:
         writer.close()
         if not chief:
@@ -383,15 +388,16 @@ def _make_step(model, strategy, optimizer, loss_fn, train_vars, call_kwargs,
 
 def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
           number_of_steps, save_interval_secs, save_interval_steps,
-          save_summaries_secs, log_every_n_steps, train_dir, loss_upper_bound,
-          chief):
+          save_summaries_secs, save_summaries_steps, log_every_n_steps,
+          train_dir, loss_upper_bound, chief):
     step = _global_step(optimizer)
     first_step = step
     history, total, path = [], float('nan'), manager.latest_checkpoint
     iterator = iter(dist_dataset)
     last_save = last_summary = time.time()
     saved_step, rate, tic, tic_step = step, 0.0, None, step
-    want_summary = True  # summaries at the start, as TF-Slim's Supervisor
+    # Summaries at the start, as TF-Slim's Supervisor, unless turned off.
+    want_summary = bool(save_summaries_steps or save_summaries_secs)
     while number_of_steps is None or step < number_of_steps:
         try:
             batch = next(iterator)
@@ -406,7 +412,11 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
         now = time.time()
         want_save = (step + 1) % save_interval_steps == 0 if \
             save_interval_steps else now - last_save >= save_interval_secs
-        want_summary = want_summary or now - last_summary >= save_summaries_secs
+        want_summary = (
+            want_summary or bool(save_summaries_steps and (
+                step + 1) % save_summaries_steps == 0) or
+            bool(save_summaries_secs and
+                 now - last_summary >= save_summaries_secs))
         values = step_fn(batch, [float(want_save), float(want_summary)])
         step = _global_step(optimizer)
         total = float(values[0])

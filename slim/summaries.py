@@ -13,6 +13,8 @@ from tensorflow.core.framework import summary_pb2
 __all__ = ['scalar', 'image', 'histogram', 'TrainSummaries']
 
 _DEFAULT_BUCKETS = 30
+# Examples per replica whose end points `TrainSummaries` summarizes.
+_ACTIVATION_EXAMPLES = 8
 
 
 def scalar(name, value, step=None):
@@ -50,19 +52,31 @@ class TrainSummaries:
 
     The loss terms and learning rate (scalars), the first input images, and
     histograms of every variable and of the net's end points (with their
-    sparsity), from a forward pass on the step's batch with `call_kwargs`
-    (inference mode, so it changes no batch-norm statistics). Every worker
-    calls it at the same steps (its reads can be collective); `writer` is a
-    no-op writer on all but the chief.
+    sparsity), from a forward pass on the first 8 examples of each replica's
+    batch with `call_kwargs` (inference mode, so it changes no batch-norm
+    statistics). Every worker calls it at the same steps (its reads can be
+    collective); `writer` is a no-op writer on all but the chief.
+
+    The scalars, images and end points are written by one compiled
+    function (op by op, LeNet's took 0.29 s, four training steps' worth);
+    the variables' histograms by one compiled bucket count per variable,
+    since compiling them all traces for 20 s of CPU on Inception-v3's 388
+    variables. LeNet's summaries then cost ~0.04 s of CPU, Inception-v3's
+    (299x299, batch 8) ~2 s, with its inference pass; 22 kB and 1.2 MB of
+    event file.
     """
 
     def __init__(self, model, strategy, optimizer, writer, call_kwargs,
                  compute_dtype, num_images, histograms):
-        self._model, self._strategy, self._optimizer = model, strategy, optimizer
-        self._writer, self._num_images = writer, num_images
-        self._histograms = histograms
+        self._writer = writer
+        self._variables = ([(v.name.split(':')[0], v) for v in model.variables
+                            if v.shape.num_elements() != 0]
+                           if histograms else [])
 
         def replica_forward(images):
+            # Activation statistics of a few examples show the same; the
+            # pass over a whole batch cost LeNet a third of a step.
+            images = images[:_ACTIVATION_EXAMPLES]
             if compute_dtype is not None and images.dtype.is_floating:
                 images = tf.cast(images, compute_dtype)
             outputs = model(images, **call_kwargs)
@@ -72,35 +86,43 @@ class TrainSummaries:
             return {k: tf.cast(v, tf.float32) for k, v in end_points.items()
                     if isinstance(v, tf.Tensor)}
 
+        # Without autograph, as the train step: the net has no Python
+        # control flow on tensors. `names` is a tuple: one trace per run.
         @tf.function(reduce_retracing=True, autograph=False)
-        def forward(images):
-            return strategy.run(replica_forward, args=(images,))
-        self._forward = forward
+        def write(batch_images, step, values, names):
+            images = strategy.experimental_local_results(batch_images)[0]
+            end_points = (strategy.run(replica_forward, args=(batch_images,))
+                          if histograms else {})
+            with writer.as_default(step=step):
+                for i, name in enumerate(names):
+                    scalar(name, values[i])
+                scalar('learning_rate', optimizer.learning_rate)
+                if num_images and images.shape.rank == 4:
+                    shown = tf.cast(images[:num_images], tf.float32)
+                    low = tf.reduce_min(shown, axis=[1, 2, 3], keepdims=True)
+                    high = tf.reduce_max(shown, axis=[1, 2, 3], keepdims=True)
+                    image('images', tf.math.divide_no_nan(
+                        shown - low, high - low), max_outputs=num_images)
+                if histograms:
+                    for name, value in end_points.items():
+                        value = strategy.experimental_local_results(value)[0]
+                        histogram('activations/' + name, value)
+                        scalar('sparsity/' + name, tf.nn.zero_fraction(value))
+        self._write = write
 
     def __call__(self, batch, step, values, term_names):
         """Writes the summaries of `step`: `values` are the total loss and
         the terms named `term_names`; `batch` is the step's input."""
-        images = self._strategy.experimental_local_results(batch[0])[0]
-        names = ['total_loss'] + ['losses/' + n for n in term_names]
-        end_points = self._forward(batch[0]) if self._histograms else {}
+        names = tuple(['total_loss'] + ['losses/' + n for n in term_names])
+        step = tf.constant(step, tf.int64)
+        self._write(batch[0], step,
+                    tf.constant(list(values)[:len(names)], tf.float32), names)
         with self._writer.as_default(step=step):
-            for name, value in zip(names, values):
-                scalar(name, float(value))
-            rate = tf.convert_to_tensor(self._optimizer.learning_rate)
-            scalar('learning_rate', float(rate))
-            if self._num_images and images.shape.rank == 4:
-                shown = tf.cast(images[:self._num_images], tf.float32)
-                low = tf.reduce_min(shown, axis=[1, 2, 3], keepdims=True)
-                high = tf.reduce_max(shown, axis=[1, 2, 3], keepdims=True)
-                image('images', tf.math.divide_no_nan(
-                    shown - low, high - low), max_outputs=self._num_images)
-            if self._histograms:
-                for var in self._model.variables:
-                    histogram(var.name.split(':')[0], var)
-                for name, value in end_points.items():
-                    value = self._strategy.experimental_local_results(value)[0]
-                    histogram('activations/' + name, value)
-                    scalar('sparsity/' + name, tf.nn.zero_fraction(value))
+            for name, var in self._variables:
+                if var.dtype != tf.float32:
+                    var = tf.cast(var, tf.float32)
+                tf.summary.write(name, _variable_buckets(var),
+                                 metadata=_HISTOGRAM_METADATA)
         self._writer.flush()
 
 
@@ -110,18 +132,30 @@ def _metadata(plugin, data_class):
         data_class=data_class)
 
 
+_HISTOGRAM_METADATA = _metadata('histograms', summary_pb2.DATA_CLASS_TENSOR)
+
+
 def _buckets(values, bucket_count):
     """`[left, right, count]` rows over equal-width buckets from min to max."""
-    values = tf.reshape(tf.cast(values, tf.float64), [-1])
+    # Counted in float32 by histogram_fixed_width's kernel: over LeNet's 3.2M
+    # fc3 weights it is 5x faster than float64 floor + bincount.
+    values = tf.reshape(tf.cast(values, tf.float32), [-1])
     if values.shape[0] == 0:
         return tf.zeros([0, 3], tf.float64)
     low, high = tf.reduce_min(values), tf.reduce_max(values)
     # All values equal: one bucket around them, as TensorBoard does.
     width = tf.where(high > low, (high - low) / bucket_count, 1.0)
     count = tf.where(high > low, bucket_count, 1)
-    index = tf.clip_by_value(tf.cast(tf.floor((values - low) / width), tf.int32),
-                             0, count - 1)
-    counts = tf.cast(tf.math.bincount(index, minlength=count, maxlength=count),
-                     tf.float64)
-    lefts = low + width * tf.cast(tf.range(count), tf.float64)
-    return tf.stack([lefts, lefts + width, counts], axis=1)
+    counts = tf.cast(tf.histogram_fixed_width(
+        values, tf.stack([low, low + width * tf.cast(count, tf.float32)]),
+        nbins=count), tf.float64)
+    lefts = tf.cast(low, tf.float64) + tf.cast(width, tf.float64) * tf.cast(
+        tf.range(count), tf.float64)
+    return tf.stack([lefts, lefts + tf.cast(width, tf.float64), counts], axis=1)
+
+
+@tf.function(input_signature=[tf.TensorSpec(None, tf.float32)],
+             autograph=False)
+def _variable_buckets(values):
+    """`_buckets` of a non-empty float32 tensor of any shape, traced once."""
+    return _buckets(values, _DEFAULT_BUCKETS)

@@ -1,18 +1,27 @@
 """eval_image_classifier.py: evaluating once, with moving averages, following a
 training run until --eval_timeout, and bad input."""
+import csv
 import glob
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
+import driver_utils
 import eval_image_classifier
 import train_image_classifier
+from datasets import convert_folder
 from datasets import digits
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope='module')
@@ -63,14 +72,18 @@ def test_evaluate_once(tmp_path, capsys, digits_dir, train_dir, ema):
     if ema:
         args.append('--moving_average_decay=0.99')
     assert evaluate(*args) == 0
-    found = reports(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    found = reports(captured.out)
     assert len(found) == 1 and found[0][:2] == ('30', '30')
     assert 0.0 < float(found[0][2]) <= 1.0
-    tags = set()
+    assert 'Accuracy' not in captured.err  # each result printed once
+    steps = {}
     for path in glob.glob(eval_dir + '/events.out.tfevents.*'):
         for event in tf.compat.v1.train.summary_iterator(path):
-            tags |= {v.tag for v in event.summary.value}
-    assert tags == {'eval/Accuracy', 'eval/Recall_5'}
+            for value in event.summary.value:
+                steps.setdefault(value.tag, []).append(event.step)
+    # At the checkpoint's step, so that they plot against training's curves.
+    assert steps == {'eval/Accuracy': [30], 'eval/Recall_5': [30]}
 
 
 def test_follows_a_training_run_and_stops_at_the_timeout(tmp_path, capsys,
@@ -99,7 +112,17 @@ def test_follows_a_training_run_and_stops_at_the_timeout(tmp_path, capsys,
     follower.join(timeout=120)
     captured = capsys.readouterr()
     assert codes == [0], captured.err[-3000:]
-    assert [r[1] for r in reports(out + captured.out)] == ['2', '4']
+    found = reports(out + captured.out)
+    assert [r[1] for r in found] == ['2', '4']
+    # One row per evaluation under one header, as timm's summary.csv.
+    with open(os.path.join(str(tmp_path / 'eval'), 'results.csv')) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ['global_step', 'Accuracy', 'Recall_5', 'eval_seconds',
+                       'wall_time', 'checkpoint_path']
+    assert [r[0] for r in rows[1:]] == ['2', '4']
+    for row, report in zip(rows[1:], found):
+        assert '%.4f' % float(row[1]) == report[2]
+        assert row[5].endswith('ckpt-' + report[0]) and float(row[3]) > 0
     # TF polls once a second and gives up once the next poll would pass the
     # timeout, so it stops up to a second early.
     assert 4 <= time.time() - start < 60  # stopped by --eval_timeout
@@ -182,3 +205,74 @@ def test_a_damaged_checkpoint_is_one_line(tmp_path, capsys, digits_dir,
     assert re.search(r"--checkpoint_path='.*ckpt-30' is damaged: reading "
                      r'LeNet/\S+ failed \(Read less bytes than requested\)',
                      lines[0]), lines
+
+
+def test_a_converted_folder_evaluates_its_validation_split_by_default(
+        tmp_path, caplog):
+    source = tmp_path / 'photos'
+    rng = np.random.RandomState(0)
+    for name in ('cat', 'dog'):
+        os.makedirs(source / name)
+        for i in range(5):
+            Image.fromarray(rng.randint(0, 256, (12, 10, 3)).astype(
+                np.uint8)).save(source / name / ('%d.png' % i))
+    data = str(tmp_path / 'data')
+    convert_folder.convert_folder(str(source), data, num_validation=4,
+                                  num_shards=1, num_workers=0)
+    # A checkpoint as training writes it (faster than a training step).
+    from nets import nets_factory
+    model = nets_factory.get_network_fn('lenet', 2)
+    model.build(tf.TensorSpec([None, 28, 28, 3]))
+    run_dir = str(tmp_path / 'train')
+    tf.train.CheckpointManager(tf.train.Checkpoint(model=model), run_dir,
+                               1).save()
+    caplog.set_level('INFO')
+    assert evaluate('--checkpoint_path=' + run_dir, '--eval_dir=' + run_dir,
+                    '--dataset_name=custom', '--dataset_dir=' + data) == 0
+    assert re.search(r"Evaluating on the 'validation' split of custom \(4 "
+                     r'examples\): its evaluation split', caplog.text)
+
+
+def damaged_copy(digits_dir, tmp_path):
+    damaged = tmp_path / 'digits'
+    shutil.copytree(digits_dir, damaged)
+    shard = sorted(damaged.glob('digits_validation_*.tfrecord'))[-1]
+    with open(shard, 'r+b') as f:
+        f.truncate(os.path.getsize(shard) - 100)
+    return str(damaged)
+
+
+def subprocess_env():
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    for name in ('TF_CPP_MIN_LOG_LEVEL', 'TF_CONFIG'):
+        env.pop(name, None)  # as a user runs it
+    return env
+
+
+def test_quiet_output_still_shows_an_error_in_the_data(tmp_path, digits_dir,
+                                                       train_dir):
+    """A new process, as a user runs it: no TensorFlow start-up notes, and
+    the error in the data reaches the screen."""
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'eval_image_classifier.py'),
+         '--checkpoint_path=' + train_dir, '--eval_dir=' +
+         str(tmp_path / 'eval'), '--dataset_dir=' +
+         damaged_copy(digits_dir, tmp_path)], env=subprocess_env(),
+        capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert done.returncode == 1, done.stderr[-2000:]
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2, lines  # the split taken, and the error
+    assert re.search(
+        r"eval_image_classifier.py: error: TFRecord shard '.*digits_validation"
+        r"_00000-of-00001\.tfrecord' of the 'validation' split .* is damaged "
+        r'at byte \d+', lines[1]), lines
+
+
+def test_verbosity_1_shows_what_tensorflow_prints_while_it_starts(tmp_path):
+    # The drivers' first import, with the flag on their command line.
+    lines = subprocess.run(
+        [sys.executable, '-c', 'import driver_utils', '--verbosity=1'],
+        env=subprocess_env(), capture_output=True, text=True, timeout=300,
+        cwd=str(tmp_path)).stderr.splitlines()
+    noise = [l for l in lines if driver_utils.is_start_up_noise(l)]
+    assert noise, lines  # e.g. "Could not find cuda drivers on your machine"

@@ -348,11 +348,44 @@ def test_summaries_are_written(tmp_path):
         assert tags.get(tag) == plugin, (tag, sorted(tags))
 
 
+def summary_values(directory):
+    """`{tag: [(step, value)]}` of the scalars in the event files."""
+    found = {}
+    for path in glob.glob(str(directory) + '/events.out.tfevents.*'):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == 'scalars':
+                    found.setdefault(value.tag, []).append(
+                        (event.step, float(tf.make_ndarray(value.tensor))))
+    return found
+
+
+def test_summaries_every_n_steps_record_the_steps_losses(tmp_path):
+    _, result = run(tmp_path, steps=7, save_summaries_steps=3,
+                    save_summaries_secs=0)
+    losses = summary_values(tmp_path / 'run')['total_loss']
+    # The first step, then every third: the loss of the step written.
+    assert [step for step, _ in losses] == [1, 3, 6]
+    np.testing.assert_allclose([v for _, v in losses],
+                               [result.loss_history[s - 1] for s in (1, 3, 6)],
+                               rtol=1e-6)
+    run(tmp_path, steps=3, name='off', save_summaries_steps=0,
+        save_summaries_secs=0)
+    assert summary_values(tmp_path / 'off') == {}
+
+
 def test_histogram_buckets():
     buckets = summaries._buckets(tf.constant([0.0, 1.0, 1.0, 3.0]), 3).numpy()
     np.testing.assert_allclose(buckets, [[0, 1, 1], [1, 2, 2], [2, 3, 1]])
     np.testing.assert_allclose(summaries._buckets(tf.constant([2.0]), 3),
                                [[2, 3, 1]])
+    # The traced form TrainSummaries uses on variables, on a matrix.
+    values = np.random.RandomState(0).normal(size=(40, 25)).astype(np.float32)
+    counts, edges = np.histogram(values, bins=30)
+    buckets = summaries._variable_buckets(values).numpy()
+    np.testing.assert_allclose(buckets[:, 0], edges[:-1], rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_array_equal(buckets[:, 2], counts)
 
 
 def test_bad_arguments(tmp_path):

@@ -2,6 +2,7 @@
 workers from TF_CONFIG, resume after SIGKILL, fine-tuning Inception-v3 from a
 TF-Slim checkpoint. Process-level behaviour runs the driver as a subprocess;
 the rest calls `run(argv)` in this process, which is faster."""
+import glob
 import io
 import json
 import os
@@ -58,10 +59,21 @@ def error_lines(text):
     return [l for l in text.splitlines() if 'error:' in l]
 
 
+def event_steps(directory):
+    """`{tag: sorted steps}` of the event files in `directory`."""
+    steps = {}
+    for path in glob.glob(os.path.join(directory, 'events.out.tfevents.*')):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                steps.setdefault(value.tag, []).append(event.step)
+    return {tag: sorted(found) for tag, found in steps.items()}
+
+
 def test_default_run_then_eval_reach_high_accuracy(tmp_path, digits_dir,
                                                    capsys):
     train_dir = str(tmp_path / 'train')
     env = env_for(digits_dir)
+    del env['TF_CPP_MIN_LOG_LEVEL']  # as a user runs it
     start = time.time()
     train = subprocess.run(
         [sys.executable, TRAIN, '--train_dir=' + train_dir,
@@ -75,6 +87,18 @@ def test_default_run_then_eval_reach_high_accuracy(tmp_path, digits_dir,
     progress = [l for l in train.stderr.splitlines() if 'images/s' in l]
     assert progress and re.search(r'step 200/200: loss [\d.]+, \d+ images/s, '
                                   r'0:00:00 left', progress[-1]), progress
+    # Only the run's own lines: what it trains, its progress, where it saved
+    # (no TensorFlow start-up notes, cuInit line or checkpoint-saver info).
+    lines = train.stderr.splitlines()
+    assert len(lines) == 6 and all(l.startswith('INFO:absl:') for l in lines)
+    assert lines[0].startswith('INFO:absl:Training lenet on digits/train')
+    assert lines[-1].startswith('INFO:absl:Trained 200 steps'), lines
+    # TensorBoard curves: every tag at the first step and every 50th.
+    steps = event_steps(train_dir)
+    for tag in ('total_loss', 'learning_rate', 'images', 'LeNet/fc3/weights',
+                'activations/conv1', 'sparsity/Logits'):
+        assert steps.get(tag) == [1, 50, 100, 150, 200], (tag, steps.get(tag))
+    assert all(found == [1, 50, 100, 150, 200] for found in steps.values())
     saved = json.load(open(os.path.join(train_dir, 'flags.json')))
     assert saved['flags']['model_name'] == 'lenet'
     assert saved['flags']['dataset_name'] == 'digits'
@@ -89,6 +113,9 @@ def test_default_run_then_eval_reach_high_accuracy(tmp_path, digits_dir,
                       out)
     assert found, out
     assert float(found.group(1)) >= 0.9 and float(found.group(2)) >= 0.99
+    # Eval's metrics carry the checkpoint's step: they plot against training.
+    assert event_steps(str(tmp_path / 'eval')) == {'eval/Accuracy': [200],
+                                                   'eval/Recall_5': [200]}
     print('default run, 200 steps: %.0fs, accuracy %s' % (train_secs,
                                                           found.group(1)))
 
@@ -109,6 +136,13 @@ def test_flag_defaults_are_tf_slims():
     assert flags['model_name'].default == 'lenet'
     assert flags['dataset_name'].default == 'digits'
     assert 'inception_v3' in flags['model_name'].help
+    from nets import nets_factory
+    # --help lists every registered net, as eval's does.
+    import eval_image_classifier
+    for driver in (train_image_classifier, eval_image_classifier):
+        help_text = driver.FLAGS['model_name'].help
+        listed = help_text.split('one of: ')[1].split('. TF-Slim')[0]
+        assert listed.split(', ') == nets_factory.list_networks(), help_text
 
 
 @pytest.mark.parametrize('args,pattern', [
