@@ -120,6 +120,8 @@ def _build():
     from nets import nets_factory
     from serving import inference
     name = FLAGS.model_name or 'lenet'
+    if name not in nets_factory.list_networks():
+        cli.get_network(name, 1)  # the error naming --model_name
     try:
         checkpoint = inference.resolve_checkpoint(
             FLAGS.checkpoint_path or '/tmp/tfmodel/')

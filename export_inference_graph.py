@@ -282,13 +282,11 @@ def _export_tflite(module, output, dataset):
 
 
 def _export_graphdef(module, output):
-    import tensorflow as tf
     from google.protobuf import text_format
     from serving import exporters
     graph_def, input_name, output_name = exporters.to_frozen_graphdef(module)
     data = (text_format.MessageToString(graph_def).encode('utf-8')
             if FLAGS.write_text_graphdef else graph_def.SerializeToString())
-    del tf
     _write(data, output)
     _write_labels(module, output)
     print('Exported %s as a frozen GraphDef to %s (input %r, output %r)' % (

@@ -51,7 +51,8 @@ def save_saved_model(module, export_dir, metadata=None):
         shutil.rmtree(tmp)
     signatures = {
         IMAGES_SIGNATURE: module.serve_images.get_concrete_function(),
-        PREPROCESSED_SIGNATURE: module.serve_preprocessed.get_concrete_function(),
+        PREPROCESSED_SIGNATURE:
+            module.serve_preprocessed.get_concrete_function(),
     }
     try:
         tf.saved_model.save(module, tmp, signatures=signatures)
@@ -106,7 +107,8 @@ def to_tflite(module, quantize=False, calibration_images=None):
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function],
                                                                module)
     if quantize:
-        images = [np.asarray(i, np.float32) for i in calibration_images or ()]
+        images = [np.asarray(i, np.float32) for i in
+                  (() if calibration_images is None else calibration_images)]
         if not images:
             raise ValueError('calibration_images: quantizing needs images to '
                              'calibrate the activation ranges on; got none')
@@ -185,6 +187,7 @@ def fold_batch_norms(graph_def):
     for node in graph_def_out.node:
         for name in node.input:
             consumers.setdefault(_node_name(name), []).append(node.name)
+    replaced = []
     for bn in list(graph_def_out.node):
         if bn.op not in ('FusedBatchNorm', 'FusedBatchNormV2',
                          'FusedBatchNormV3'):
@@ -193,35 +196,51 @@ def fold_batch_norms(graph_def):
                 b'NHWC', b''):
             continue
         conv = nodes.get(_node_name(bn.input[0]))
-        if conv is None or conv.op not in ('Conv2D', 'DepthwiseConv2dNative') \
-                or len(consumers.get(conv.name, ())) != 1:
+        if conv is not None and conv.op == 'Reshape':
+            # A 1x1 convolution computed as reshape, matmul, reshape.
+            matmul = nodes.get(_node_name(conv.input[0]))
+            if matmul is None or matmul.op != 'MatMul' or \
+                    matmul.attr['transpose_b'].b or \
+                    len(consumers.get(matmul.name, ())) != 1 or \
+                    len(consumers.get(conv.name, ())) != 1:
+                continue
+            weighted = matmul
+        elif conv is not None and conv.op in ('Conv2D',
+                                              'DepthwiseConv2dNative'):
+            if len(consumers.get(conv.name, ())) != 1:
+                continue
+            weighted = conv
+        else:
             continue
         if any(c != bn.name and _uses_output(nodes[c], bn.name)
                for c in consumers.get(bn.name, ())):
             continue
         values = [_constant(nodes, name) for name in
-                  [conv.input[1]] + list(bn.input[1:5])]
+                  [weighted.input[1]] + list(bn.input[1:5])]
         if any(v is None for v in values):
             continue
         weights, gamma, beta, mean, variance = values
         if mean.size == 0 or variance.size == 0:
             continue
         scale = gamma / np.sqrt(variance + bn.attr['epsilon'].f)
-        if conv.op == 'Conv2D':
-            folded = weights * scale
-        else:  # depthwise: [h, w, in, multiplier], output in*multiplier
+        if weighted.op == 'DepthwiseConv2dNative':
+            # [h, w, in, multiplier]: output channel in * multiplier.
             folded = weights * scale.reshape(weights.shape[2:])
-        bias = beta - mean * scale
+        else:  # Conv2D [h, w, in, out], MatMul [in, out]
+            folded = weights * scale
         weights_node = graph_def_out.node.add()
-        weights_node.CopyFrom(_const_node(conv.name + '/folded_weights',
+        weights_node.CopyFrom(_const_node(weighted.name + '/folded_weights',
                                           folded.astype(weights.dtype)))
-        conv.input[1] = weights_node.name
+        replaced.append(weighted.input[1])
+        weighted.input[1] = weights_node.name
+        bias = beta - mean * scale
         bias_node = graph_def_out.node.add()
         bias_node.CopyFrom(_const_node(bn.name + '/folded_bias',
                                        bias.astype(weights.dtype)))
         dtype = tf.compat.v1.AttrValue()
         dtype.CopyFrom(bn.attr['T'])
         name = bn.name
+        replaced.extend(bn.input[1:5])
         inputs = [bn.input[0], bias_node.name] + [
             i for i in bn.input if i.startswith('^')]
         bn.Clear()
@@ -230,8 +249,7 @@ def fold_batch_norms(graph_def):
         bn.input.extend(inputs)
         bn.attr['T'].CopyFrom(dtype)
         bn.attr['data_format'].s = b'NHWC'
-    # Constants that fed only the folded nodes are left to the graph's
-    # pruning; TF-Slim's tools left them too.
+    _drop_unused(graph_def_out, replaced)
     return graph_def_out
 
 
@@ -250,6 +268,41 @@ def write_file(data, path):
     return path
 
 
+def _drop_unused(graph_def, names):
+    """Removes the nodes `names` and what feeds only them (the weights and
+    statistics that folding replaced), as far as nothing else reads them.
+    A frozen function keeps every variable read alive with a control edge
+    from a NoOp; such edges do not count as reads."""
+    used = {}
+    for node in graph_def.node:
+        for name in node.input:
+            if not name.startswith('^'):
+                used[_node_name(name)] = used.get(_node_name(name), 0) + 1
+    nodes = {n.name: n for n in graph_def.node}
+    dropped = set()
+    pending = [_node_name(n) for n in names]
+    while pending:
+        name = pending.pop()
+        node = nodes.get(name)
+        if node is None or name in dropped or used.get(name, 0) or \
+                node.op not in ('Const', 'Identity', 'Reshape'):
+            continue
+        dropped.add(name)
+        for i in node.input:
+            if not i.startswith('^'):
+                used[_node_name(i)] -= 1
+                pending.append(_node_name(i))
+    kept = [n for n in graph_def.node if n.name not in dropped]
+    for node in kept:
+        inputs = [i for i in node.input
+                  if not (i.startswith('^') and i[1:] in dropped)]
+        if len(inputs) != len(node.input):
+            del node.input[:]
+            node.input.extend(inputs)
+    del graph_def.node[:]
+    graph_def.node.extend(kept)
+
+
 def _node_name(input_name):
     return input_name.lstrip('^').split(':')[0]
 
@@ -261,10 +314,16 @@ def _uses_output(node, name):
 
 
 def _constant(nodes, name):
-    """The value of a Const node, seen through Identity nodes; else None."""
+    """The value of a Const node, seen through Identity and Reshape nodes;
+    else None."""
     node = nodes.get(_node_name(name))
     while node is not None and node.op == 'Identity':
         node = nodes.get(_node_name(node.input[0]))
+    if node is not None and node.op == 'Reshape':
+        value, shape = (_constant(nodes, i) for i in node.input[:2])
+        if value is None or shape is None:
+            return None
+        return np.reshape(value, shape)
     if node is None or node.op != 'Const':
         return None
     return tf.make_ndarray(node.attr['value'].tensor)

@@ -87,8 +87,16 @@ class InferenceModule(tf.Module):
         self.serve_preprocessed = tf.function(
             self._serve_preprocessed, input_signature=[float_spec],
             autograph=False)
-        self.predict = tf.function(self._predict, input_signature=[float_spec],
-                                   autograph=False)
+        # Held outside the module's attributes: a SavedModel would otherwise
+        # trace and store it too, one more copy of the net for nothing.
+        self._unsaved = _Unsaved(predict=tf.function(
+            self._predict, input_signature=[float_spec], autograph=False))
+
+    @property
+    def predict(self):
+        """`predict(input)`: probabilities and logits of a preprocessed
+        float batch (a `tf.function`; for TFLite and the frozen GraphDef)."""
+        return self._unsaved.predict
 
     def preprocess(self, images):
         """Decodes and preprocesses a batch of encoded images (see
@@ -150,6 +158,13 @@ class InferenceModule(tf.Module):
                 'top_k_classes': top_classes,
                 'top_k_probabilities': top_probabilities,
                 'top_k_names': names}
+
+
+class _Unsaved:
+    """A plain holder, invisible to `tf.Module`'s tracking."""
+
+    def __init__(self, **items):
+        self.__dict__.update(items)
 
 
 def build(model_name, checkpoint_path, num_classes, label_names,
