@@ -181,10 +181,12 @@ def _filter_tensorflow_info():
             logger.addFilter(_TensorFlowInfoFilter())
 
 
-def run(main, flag_values, argv=None, doc=None):
+def run(main, flag_values, argv=None, doc=None, positional=None):
     """Parses `argv` into `flag_values`, runs `main()`, returns the exit code.
 
-    `--help` prints `doc` (the driver's docstring) and the flags.
+    `--help` prints `doc` (the driver's docstring) and the flags. A driver
+    that takes positional arguments (file names) passes a list as
+    `positional`: it is filled with them before `main()` runs.
     """
     argv = list(sys.argv if argv is None else argv)
     prog = os.path.basename(argv[0]) if argv else 'driver'
@@ -195,7 +197,9 @@ def run(main, flag_values, argv=None, doc=None):
     try:
         rest = flag_values(argv, known_only=True)
         # The rest goes to absl's own flags (--verbosity, --logtostderr, ...).
-        flags.FLAGS(rest)
+        left = flags.FLAGS(rest)
+        if positional is not None:
+            positional[:] = left[1:]
     except flags.Error as e:
         print('%s: error: %s' % (prog, str(e).splitlines()[0]), file=sys.stderr)
         return 2
