@@ -17,7 +17,7 @@ from nets import nets_factory
 from preprocessing import preprocessing_factory
 from serving import exporters
 from serving import inference
-from test_zoo import VARIANTS
+from net_oracle import VARIANTS
 
 # Exported through the driver, from checkpoints, at small sizes.
 DRIVER_NETS = {'lenet': 28, 'cifarnet': 32, 'inception_v3': 107}
