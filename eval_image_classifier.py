@@ -72,8 +72,6 @@ _bool('skip_corrupt_images', False, 'Skip records whose image cannot be '
       'names the shard.')
 cli.define_verbosity(FLAGS)
 
-FLAG_NAMES = sorted(FLAGS)
-
 
 def main():
     """Validates the flags, then evaluates; see the module docstring."""

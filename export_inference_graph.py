@@ -93,8 +93,6 @@ _string('preprocessing_name', None, 'The preprocessing inside the serving '
 _integer('num_calibration_images', 100, 'With --quantize: how many train '
          'images calibrate the activation ranges.')
 
-FLAG_NAMES = sorted(FLAGS)
-
 # Flags a training run's flags.json supplies when not given: its name there.
 _FROM_RUN = {'model_name': 'model_name', 'dataset_name': 'dataset_name',
              'dataset_dir': 'dataset_dir', 'labels_offset': 'labels_offset',
