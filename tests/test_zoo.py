@@ -23,7 +23,7 @@ NEEDS_KNOWN_SIZE = {'lenet', 'cifarnet', 'inception_v4', 'inception_resnet_v2'}
 # the slower checks run on that one only.
 VARIANTS = {'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200',
             'resnet_v2_101', 'resnet_v2_152', 'resnet_v2_200',
-            'vgg_a', 'vgg_19'}
+            'vgg_a', 'vgg_19', 'nasnet_large', 'pnasnet_large'}
 REPRESENTATIVES = [n for n in NETS if n not in VARIANTS]
 
 # Nets whose own test module compares eager and tf.function calls already
@@ -31,11 +31,11 @@ REPRESENTATIVES = [n for n in NETS if n not in VARIANTS]
 TRACED_IN_OWN_TESTS = {
     'alexnet_v2', 'overfeat', 'vgg_16', 'inception_v1', 'inception_v2',
     'inception_v3', 'inception_v4', 'inception_resnet_v2', 'resnet_v1_50',
-    'resnet_v2_50'}
+    'resnet_v2_50', 'nasnet_cifar', 'pnasnet_mobile'}
 
 # Class counts of the golden files of nets without a published checkpoint.
 GOLDEN_CLASSES = {'lenet': 10, 'cifarnet': 10, 'alexnet_v2': 1000,
-                  'overfeat': 1000}
+                  'overfeat': 1000, 'nasnet_cifar': 10}
 CHANNELS = {'lenet': 1}  # LeNet's golden is MNIST's, gray
 
 
