@@ -19,6 +19,7 @@ defined elsewhere can also register itself with the decorator form:
 import argparse
 import collections
 import sys
+import functools
 
 import slim
 from nets import alexnet
@@ -157,14 +158,15 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
   """
   spec = get_network_spec(name)
 
+  # wraps: its signature is the net's, so `model.accepts_argument` answers
+  # for the net.
+  @functools.wraps(spec.fn)
   def network_fn(images, **kwargs):
     # The scope is rebuilt per call so that every call, eager or traced,
     # sees the same arguments; it is a small dict, so this costs nothing.
     with slim.arg_scope(spec.arg_scope(weight_decay=weight_decay)):
       return spec.fn(images, **kwargs)
 
-  network_fn.__name__ = spec.fn.__name__
-  network_fn.__doc__ = spec.fn.__doc__
   model = slim.Model(network_fn, num_classes=num_classes,
                      is_training=is_training)
   model.default_image_size = spec.default_image_size
@@ -301,6 +303,27 @@ for _depth in (50, 101, 152, 200):
                  arg_scope=resnet_v2.resnet_arg_scope, preprocessing='vgg',
                  num_classes=1001)
 
+# NASNet-A and PNASNet-5 (nets/nasnet/), trained with current_step= for drop
+# path (see slim.learning). research/slim preprocesses nasnet_cifar as
+# cifarnet and the ImageNet ones as inception.
+from nets.nasnet import nasnet  # noqa: E402
+from nets.nasnet import pnasnet  # noqa: E402
+
+register_model(nasnet.build_nasnet_cifar, name='nasnet_cifar',
+               arg_scope=nasnet.nasnet_cifar_arg_scope, min_image_size=1,
+               preprocessing='cifarnet')
+register_model(nasnet.build_nasnet_mobile, name='nasnet_mobile',
+               arg_scope=nasnet.nasnet_mobile_arg_scope, min_image_size=3,
+               preprocessing='inception', num_classes=1001)
+register_model(nasnet.build_nasnet_large, name='nasnet_large',
+               arg_scope=nasnet.nasnet_large_arg_scope, min_image_size=3,
+               preprocessing='inception', num_classes=1001)
+register_model(pnasnet.build_pnasnet_mobile, name='pnasnet_mobile',
+               arg_scope=pnasnet.pnasnet_mobile_arg_scope, min_image_size=3,
+               preprocessing='inception', num_classes=1001)
+register_model(pnasnet.build_pnasnet_large, name='pnasnet_large',
+               arg_scope=pnasnet.pnasnet_large_arg_scope, min_image_size=3,
+               preprocessing='inception', num_classes=1001)
 # MobileNet v2, v3 and EdgeTPU: research/slim's names, each variant the
 # family's function with other defaults. Every size builds down to 1 x 1
 # ('SAME' padding everywhere; v3's head pools a map that small whole).

@@ -85,7 +85,9 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
       number_of_steps: the global step to stop at; None for no limit.
       strategy: a `tf.distribute.Strategy`; the current one by default.
       call_kwargs: keyword arguments of each training call of the model,
-        e.g. `{'is_training': True}`.
+        e.g. `{'is_training': True}`. A net function that names a
+        `current_step` argument (NASNet's drop path ramps up with it) also
+        gets `current_step=optimizer.iterations`, unless given here.
       variables_to_train: a list of variables or `fn(model)` -> list;
         all trainable variables by default.
       init_fn: `fn(model)`, run once after building when the run does not
@@ -329,6 +331,12 @@ def _make_step(model, strategy, optimizer, loss_fn, train_vars, call_kwargs,
                compute_dtype, averages):
     num_replicas = strategy.num_replicas_in_sync
     term_names = []  # filled in when traced; read by the summaries
+    # Nets whose regularisation follows the training step (NASNet's drop
+    # path) name `current_step`; they get the optimizer's step, read when the
+    # step runs, not when it is traced.
+    if 'current_step' not in call_kwargs and model.accepts_argument(
+            'current_step'):
+        call_kwargs = dict(call_kwargs, current_step=optimizer.iterations)
     loss_scaling = isinstance(optimizer, tf.keras.optimizers.LossScaleOptimizer)
 
     def replica_step(images, labels, wants):

@@ -12,6 +12,7 @@ call inside `strategy.scope()` makes distributed variables); later calls find
 them by their TF-Slim names. `tf.train.Checkpoint(model=model)` tracks them.
 """
 import contextlib
+import inspect
 import re
 import threading
 
@@ -101,6 +102,24 @@ class Model(tf.Module):
     def default_kwargs(self):
         """A copy of the keyword arguments passed on every call."""
         return dict(self._default_kwargs)
+
+    def accepts_argument(self, name):
+        """Whether the net function names keyword argument `name` in its
+        signature (a function that only takes `**kwargs` does not); drivers
+        pass optional arguments such as `current_step` only to nets that
+        take them.
+
+        A wrapper made with `functools.wraps` answers for the function it
+        wraps.
+        """
+        try:
+            parameters = inspect.signature(self._fn).parameters
+        except (TypeError, ValueError):  # builtins without a signature
+            return False
+        parameter = parameters.get(name)
+        return parameter is not None and parameter.kind in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY)
 
     # -- what it owns --------------------------------------------------------
 

@@ -19,7 +19,7 @@ VARIANTS = {'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200',
             'mobilenet_v2_140', 'mobilenet_v2_035',
             'mobilenet_v3_large', 'mobilenet_v3_small_minimalistic',
             'mobilenet_v3_large_minimalistic', 'mobilenet_edgetpu',
-            'mobilenet_edgetpu_075'}
+            'mobilenet_edgetpu_075', 'nasnet_large', 'pnasnet_large'}
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden')
 
 

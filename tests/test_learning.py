@@ -80,6 +80,42 @@ def test_each_optimizer_lowers_the_loss(tmp_path, name, rate):
     assert falls(result.loss_history), (name, result.loss_history)
 
 
+def test_a_net_naming_current_step_gets_the_optimizer_step(tmp_path):
+    seen = []
+
+    def stepped_net(images, num_classes=NUM_CLASSES, is_training=True,
+                    current_step=None):
+        # Recorded when the step runs, so a value frozen at trace time
+        # would repeat.
+        seen.append(current_step)
+        logits, end_points = tiny_net(images, num_classes, is_training)
+        step = tf.cast(0 if current_step is None else current_step,
+                       tf.float32)
+        return logits + 0.0 * step, dict(end_points, step=step)
+
+    model = slim.Model(stepped_net)
+    steps = []
+    original = learning._make_step
+
+    def recording_make_step(model, strategy, optimizer, *args):
+        run_step = original(model, strategy, optimizer, *args)
+        steps.append(optimizer)
+        return run_step
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(learning, '_make_step', recording_make_step)
+        run(tmp_path, steps=3, model=model,
+            call_kwargs={'is_training': True})
+    optimizer = steps[0]
+    # The build ran without a step; the traced training call got the
+    # optimizer's step variable itself.
+    assert seen[0] is None
+    assert any(s is optimizer.iterations for s in seen[1:])
+    assert int(optimizer.iterations.numpy()) == 3
+    # Nets that do not name it are called as before (tiny_net would raise).
+    run(tmp_path, steps=1, name='plain', call_kwargs={'is_training': True})
+
+
 def test_unknown_optimizer_and_schedule():
     with pytest.raises(ValueError, match="optimizer='nope'.*allowed: adadelta"):
         training_utils.make_optimizer('nope', 0.1)

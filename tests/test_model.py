@@ -38,6 +38,25 @@ def test_names_and_ownership():
     assert len(slim.Model(net).variables) == 0  # models do not share
 
 
+def test_accepts_argument_reads_the_net_signature():
+    import functools
+
+    def stepped(images, is_training=True, *, current_step=None, **kwargs):
+        return images
+
+    @functools.wraps(stepped)
+    def wrapper(images, **kwargs):
+        return stepped(images, **kwargs)
+
+    assert slim.Model(stepped).accepts_argument('current_step')
+    assert slim.Model(stepped).accepts_argument('is_training')
+    assert slim.Model(wrapper).accepts_argument('current_step')
+    # Only named arguments count: **kwargs would swallow anything.
+    assert not slim.Model(stepped).accepts_argument('kwargs')
+    assert not slim.Model(net).accepts_argument('current_step')
+    assert not slim.Model(lambda x, **kw: x).accepts_argument('current_step')
+
+
 def test_default_kwargs_and_call_kwargs():
     model = slim.Model(net, use_bn=True, is_training=False)
     model(tf.constant(X))

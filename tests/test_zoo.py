@@ -29,11 +29,12 @@ TRACED_IN_OWN_TESTS = {
     'alexnet_v2', 'overfeat', 'vgg_16', 'inception_v1', 'inception_v2',
     'inception_v3', 'inception_v4', 'inception_resnet_v2', 'resnet_v1_50',
     'resnet_v2_50', 'mobilenet_v1', 'i3d', 's3dg', 'mobilenet_v2',
-    'mobilenet_v3_small'}
+    'mobilenet_v3_small', 'nasnet_cifar', 'pnasnet_mobile'}
 
 # Class counts of the golden files of nets without a published checkpoint.
 GOLDEN_CLASSES = {'lenet': 10, 'cifarnet': 10, 'alexnet_v2': 1000,
-                  'overfeat': 1000, 'i3d': 1000, 's3dg': 1000}
+                  'overfeat': 1000, 'i3d': 1000, 's3dg': 1000,
+                  'nasnet_cifar': 10}
 CHANNELS = {'lenet': 1}  # LeNet's golden is MNIST's, gray
 
 
