@@ -30,6 +30,9 @@ setup(
         'tensorboard': ['tensorboard==' + TF_LINE],
         'test': [
             'pytest>=8,<10',
+            # The suite runs on two processes (pytest.ini): graph building
+            # is single-threaded Python, so two cores halve it.
+            'pytest-xdist>=3.5,<4',
             'tf-slim==1.1.0',
             'tf-keras==' + TF_LINE,
         ],
