@@ -18,8 +18,8 @@ defined elsewhere can also register itself with the decorator form:
 """
 import argparse
 import collections
-import sys
 import functools
+import sys
 
 import slim
 from nets import alexnet
@@ -40,6 +40,8 @@ from nets import s3dg
 from nets import vgg
 from nets.mobilenet import mobilenet_v2
 from nets.mobilenet import mobilenet_v3
+from nets.nasnet import nasnet
+from nets.nasnet import pnasnet
 
 NetworkSpec = collections.namedtuple(
     'NetworkSpec', ['name', 'fn', 'arg_scope', 'default_image_size',
@@ -306,9 +308,6 @@ for _depth in (50, 101, 152, 200):
 # NASNet-A and PNASNet-5 (nets/nasnet/), trained with current_step= for drop
 # path (see slim.learning). research/slim preprocesses nasnet_cifar as
 # cifarnet and the ImageNet ones as inception.
-from nets.nasnet import nasnet  # noqa: E402
-from nets.nasnet import pnasnet  # noqa: E402
-
 register_model(nasnet.build_nasnet_cifar, name='nasnet_cifar',
                arg_scope=nasnet.nasnet_cifar_arg_scope, min_image_size=1,
                preprocessing='cifarnet')
@@ -324,6 +323,7 @@ register_model(pnasnet.build_pnasnet_mobile, name='pnasnet_mobile',
 register_model(pnasnet.build_pnasnet_large, name='pnasnet_large',
                arg_scope=pnasnet.pnasnet_large_arg_scope, min_image_size=3,
                preprocessing='inception', num_classes=1001)
+
 # MobileNet v2, v3 and EdgeTPU: research/slim's names, each variant the
 # family's function with other defaults. Every size builds down to 1 x 1
 # ('SAME' padding everywhere; v3's head pools a map that small whole).
@@ -343,6 +343,7 @@ for _name, _fn in (
   register_model(_fn, name=_name, arg_scope=mobilenet_v3.training_scope,
                  min_image_size=1, preprocessing='inception',
                  num_classes=1001)
+
 # The video nets take clips [batch, frames, height, width, 3]: 64 frames, the
 # clips research/slim's i3d_test.py and s3dg_test.py build them with (and
 # I3D's paper trains on). research/slim names no preprocessing for them and
