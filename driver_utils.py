@@ -280,18 +280,19 @@ def get_dataset(name, split_name, dataset_dir):
         raise FlagError(message) from None
 
 
-def check_model_name(name):
+def check_model_name(name, allow_video=False):
     """Raises `FlagError` unless `name` (--model_name) is a registered net
     that takes images. The drivers call it first thing, and `get_network`
     again.
 
     A video net (I3D, S3D-G) takes clips [batch, frames, height, width,
-    channels]; the drivers' data are images, so it is refused by name.
+    channels]; the drivers' data are images, so it is refused by name,
+    unless `allow_video` (the export's --is_video_model path).
     """
     from nets import nets_factory
     names = nets_factory.list_networks()
     frames = {n: nets_factory.get_network_spec(n).num_frames for n in names}
-    if frames.get(name):
+    if frames.get(name) and not allow_video:
         raise FlagError(
             '--model_name=%r is a video net: it takes clips [batch, frames, '
             'height, width, channels] (%d frames), and this driver reads '
@@ -300,14 +301,16 @@ def check_model_name(name):
             % (name, frames[name]))
     if name not in frames:
         raise FlagError('--model_name=%r is not a known net; allowed: %s' % (
-            name, ', '.join(n for n in names if not frames[n])))
+            name, ', '.join(n for n in names
+                            if allow_video or not frames[n])))
 
 
-def get_network(name, num_classes, weight_decay=0.0, is_training=False):
-    """`nets_factory.get_network_fn`, an unknown name or a video net as a
-    `FlagError` (see `check_model_name`)."""
+def get_network(name, num_classes, weight_decay=0.0, is_training=False,
+                allow_video=False):
+    """`nets_factory.get_network_fn`, an unknown name or (unless
+    `allow_video`) a video net as a `FlagError` (see `check_model_name`)."""
     from nets import nets_factory
-    check_model_name(name)
+    check_model_name(name, allow_video)
     if num_classes < 1:
         raise FlagError('--labels_offset leaves %d classes; it must be smaller '
                         'than the number of classes' % num_classes)

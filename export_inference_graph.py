@@ -173,7 +173,8 @@ def _build_module(checkpoint):
     from serving import inference
     dataset = cli.get_dataset(FLAGS.dataset_name, 'train', FLAGS.dataset_dir)
     num_classes = dataset.num_classes - FLAGS.labels_offset
-    cli.get_network(FLAGS.model_name, num_classes)  # a known net, classes > 0
+    # A known net, classes > 0; a video net is checked below.
+    cli.get_network(FLAGS.model_name, num_classes, allow_video=True)
     spec = nets_factory.get_network_spec(FLAGS.model_name)
     preprocessing = FLAGS.preprocessing_name or FLAGS.model_name
     cli.get_preprocessing(preprocessing, False, FLAGS.use_grayscale)
