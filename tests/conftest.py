@@ -10,6 +10,8 @@ import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 _cpus = tf.config.list_physical_devices('CPU')
@@ -29,3 +31,13 @@ _tf_ops.Tensor = tf.Tensor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+
+
+@pytest.fixture(autouse=True)
+def _seeded_randomness():
+    """Each test starts from the same random state whichever worker runs
+    it and whatever ran before it, so a result never depends on test order."""
+    tf.random.set_seed(0)
+    np.random.seed(0)
+    yield
