@@ -33,7 +33,6 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 
-
 @pytest.fixture(autouse=True)
 def _seeded_randomness():
     """Each test starts from the same random state whichever worker runs
