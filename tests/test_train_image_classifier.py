@@ -590,7 +590,7 @@ def test_fine_tune_inception_v3_from_a_tf_slim_checkpoint(tmp_path, caplog):
         # Deterministic preprocessing and Adam keep the loss curve readable
         # over a few steps on random (untrained) features.
         '--preprocessing_name=lenet', '--optimizer=adam',
-        '--learning_rate=0.001', '--opt_epsilon=1e-3',
+        '--learning_rate=0.003', '--opt_epsilon=1e-3',
         '--learning_rate_decay_type=fixed', '--max_number_of_steps=20',
         '--log_every_n_steps=1', '--weight_decay=0')
     assert code == 0
