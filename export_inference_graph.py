@@ -20,6 +20,9 @@ exports with no flags too.
                inside) and `preprocessed` (TF-Slim's float `input`). Both
                return probabilities, logits, top_k_classes,
                top_k_probabilities and top_k_names (labels embedded).
+               The net is frozen and batch norm folded into the
+               convolutions (faster to serve); --nofold_batch_norms keeps
+               the variables in the SavedModel instead.
                Default --output_file: <train_dir>/export.
   tflite       a float TFLite model on the preprocessed input; with
                --quantize, post-training quantized (int8), calibrated on
@@ -90,6 +93,10 @@ _string('output_format', 'saved_model', 'One of %s.' % ', '.join(
     OUTPUT_FORMATS))
 _string('preprocessing_name', None, 'The preprocessing inside the serving '
         'signature; None: model_name\'s.')
+_bool('fold_batch_norms', True, 'With --output_format=saved_model: serve '
+      'the net frozen, batch norm folded into the convolution before it. '
+      'False keeps the variables (to fine-tune or inspect the export). The '
+      'GraphDef always folds.')
 _integer('num_calibration_images', 100, 'With --quantize: how many train '
          'images calibrate the activation ranges.')
 
@@ -245,7 +252,8 @@ def _export_saved_model(module, output, checkpoint, run_flags):
                                  if k in ('model_name', 'dataset_name',
                                           'max_number_of_steps')}}
     try:
-        exporters.save_saved_model(module, output, metadata)
+        exporters.save_saved_model(module, output, metadata,
+                                   fold=FLAGS.fold_batch_norms)
     except OSError as e:
         raise cli.FlagError('--output_file=%r cannot be written: %s'
                             % (output, e.strerror or e)) from None

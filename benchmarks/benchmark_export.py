@@ -4,7 +4,9 @@ One net with random weights (random batch-norm statistics too), exported to
 a temporary folder, then timed on the same preprocessed float batch:
 
 - library: `tf.function(model)(x, is_training=False)`, the net as trained.
-- saved_model: the loaded SavedModel's `preprocessed` signature.
+- saved_model_variables: the loaded SavedModel's `preprocessed` signature,
+  exported with --nofold_batch_norms (the net reads its variables).
+- saved_model: the same, exported as by default (frozen, batch norm folded).
 - graphdef: the frozen GraphDef, batch norm as exported (FusedBatchNorm).
 - graphdef_folded: the frozen GraphDef with batch norm folded into the
   convolutions (what `--output_format=graphdef` writes).
@@ -18,6 +20,7 @@ time, so the gap says whether TF already does the folding's work.
     python benchmarks/benchmark_export.py --model_name=inception_v3 --no_remapping
 """
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -52,6 +55,8 @@ def main(argv=None):
         [str(i) for i in range(args.num_classes)])
     folder = tempfile.mkdtemp(prefix='benchmark-export-')
     exporters.save_saved_model(module, os.path.join(folder, 'saved_model'))
+    exporters.save_saved_model(
+        module, os.path.join(folder, 'saved_model_variables'), fold=False)
     plain, input_name, output_name = exporters.to_frozen_graphdef(module,
                                                                   fold=False)
     folded, _, _ = exporters.to_frozen_graphdef(module, fold=True)
@@ -81,19 +86,25 @@ def main(argv=None):
 def _cases(model, folder, plain, folded, input_name, output_name, tflite):
     library = tf.function(lambda x: tf.nn.softmax(
         model(x, is_training=False)[0]), autograph=False)
-    loaded = tf.saved_model.load(os.path.join(folder, 'saved_model'))
-    signature = loaded.signatures['preprocessed']
-    cases = {
-        'library': lambda x: library(x).numpy(),
-        'saved_model': lambda x: signature(input=x)['probabilities'].numpy(),
+    loaded = {name: tf.saved_model.load(os.path.join(folder, name))
+              for name in ('saved_model_variables', 'saved_model')}
+    cases = {'library': lambda x: library(x).numpy()}
+    for name, saved in loaded.items():
+        cases[name] = functools.partial(_run_signature,
+                                        saved.signatures['preprocessed'])
+    cases.update({
         'graphdef': _graph_function(plain, input_name, output_name),
         'graphdef_folded': _graph_function(folded, input_name, output_name),
-    }
+    })
     if tflite is not None:
         cases['tflite'] = lambda x: exporters.run_tflite(
             tflite, x, batch_size=len(x))['probabilities']
     cases['_loaded'] = loaded  # keeps the variables alive
     return {k: v for k, v in cases.items() if not k.startswith('_')}
+
+
+def _run_signature(signature, x):
+    return signature(input=x)['probabilities'].numpy()
 
 
 def _graph_function(graph_def, input_name, output_name):

@@ -2,6 +2,7 @@
 alone equals the in-library net, for every registered net; TFLite and the
 frozen GraphDef agree with it; bad input is one line naming the flag."""
 import glob
+import json
 import os
 import re
 import shutil
@@ -313,8 +314,12 @@ def test_quantized_tflite_is_int8_and_reports_its_agreement(tmp_path, capsys):
     assert np.int8 in kinds  # weights and activations quantized
     # Its input and output stay float, so it takes the same images.
     assert interpreter.get_input_details()[0]['dtype'] == np.float32
-    assert os.path.getsize(out) < os.path.getsize(
-        fx.lenet_export() + '/variables/variables.data-00000-of-00001') / 2
+    # A quarter of the float weights' bytes, and a little more.
+    checkpoint = tf.train.latest_checkpoint(fx.lenet_run())
+    weights = sum(np.prod(shape) * 4 for name, shape in
+                  tf.train.list_variables(checkpoint)
+                  if name.startswith('model/'))
+    assert os.path.getsize(out) < weights / 2
 
 
 def test_frozen_graphdef_runs_in_a_session_with_tf_slims_names(
@@ -433,6 +438,69 @@ def test_batch_norm_folding_keeps_the_probabilities():
     assert not np.allclose(expected, 0.1, atol=1e-3)  # not a flat answer
     np.testing.assert_allclose(results[0], expected, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(results[1], expected, rtol=1e-4, atol=1e-6)
+
+
+def _function_ops(saved_model_dir):
+    """The op types of every function a SavedModel stores."""
+    from tensorflow.core.protobuf import saved_model_pb2
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(saved_model_dir, 'saved_model.pb'), 'rb') as f:
+        proto.ParseFromString(f.read())
+    graph = proto.meta_graphs[0].graph_def
+    return [n.op for n in graph.node] + [
+        n.op for f in graph.library.function for n in f.node_def]
+
+
+def test_the_saved_model_serves_the_net_folded_unless_told_not_to(tmp_path):
+    model = slim.Model(_batch_norm_net)
+    model(tf.zeros([1, 16, 16, 3]))
+    fx.randomize(model)
+    module = inference.InferenceModule(
+        model, preprocessing_factory.get_preprocessing('inception'), 16,
+        LABELS)
+    images = np.random.RandomState(1).uniform(-1, 1, [3, 16, 16, 3]).astype(
+        np.float32)
+    expected = module.predict(images)['probabilities'].numpy()
+    photos = tf.constant(fx.photos()[:2])
+    expected_photos = module.serve_images(photos)['probabilities'].numpy()
+    for fold in (True, False):
+        out = str(tmp_path / ('folded' if fold else 'variables'))
+        exporters.save_saved_model(module, out, fold=fold)
+        ops = _function_ops(out)
+        assert sum(op.startswith('FusedBatchNorm') for op in ops) == (
+            0 if fold else 3), fold
+        with open(os.path.join(out, exporters.METADATA_FILE)) as f:
+            assert json.load(f)['batch_norm_folded'] is fold
+        stored = tf.train.list_variables(os.path.join(out, 'variables',
+                                                      'variables'))
+        assert sum('VARIABLE_VALUE' in name for name, _ in stored) == (
+            0 if fold else len(model.variables))
+        loaded = tf.saved_model.load(out)
+        served = loaded.signatures['preprocessed'](input=images)
+        np.testing.assert_allclose(served['probabilities'], expected,
+                                   rtol=1e-4, atol=1e-6)
+        served = loaded.signatures['serving_default'](images=photos)
+        np.testing.assert_allclose(served['probabilities'], expected_photos,
+                                   rtol=1e-4, atol=1e-6)
+        assert served['top_k_names'].shape == (2, 5)
+
+
+def test_nofold_batch_norms_keeps_the_variables_in_the_export(tmp_path):
+    out = str(tmp_path / 'variables')
+    assert export('--checkpoint_path=' + fx.lenet_run(),
+                  '--dataset_dir=' + fx.digits_dir(), '--nofold_batch_norms',
+                  '--output_file=' + out) == 0
+    stored = dict(tf.train.list_variables(
+        os.path.join(out, 'variables', 'variables')))
+    assert stored['model/_vars/LeNet.Sconv1.Sweights/.ATTRIBUTES/'
+                  'VARIABLE_VALUE'] == [5, 5, 3, 32]
+    kept = tf.saved_model.load(out)
+    frozen = tf.saved_model.load(fx.lenet_export())
+    photos = tf.constant(fx.photos()[:3])
+    np.testing.assert_allclose(
+        kept.signatures['serving_default'](images=photos)['probabilities'],
+        frozen.signatures['serving_default'](images=photos)['probabilities'],
+        rtol=1e-5, atol=1e-7)
 
 
 def test_moving_averages_are_exported(tmp_path):
