@@ -411,13 +411,18 @@ def _batch_norm_net(images, num_classes=10, is_training=False, scope='BN'):
     return logits, {}
 
 
-def test_batch_norm_folding_keeps_the_probabilities():
+def _batch_norm_module():
+    """`_batch_norm_net` with random weights and statistics, for serving."""
     model = slim.Model(_batch_norm_net)
     model(tf.zeros([1, 16, 16, 3]))
     fx.randomize(model)
-    module = inference.InferenceModule(
+    return inference.InferenceModule(
         model, preprocessing_factory.get_preprocessing('inception'), 16,
         LABELS)
+
+
+def test_batch_norm_folding_keeps_the_probabilities():
+    module = _batch_norm_module()
     plain, _, output = exporters.to_frozen_graphdef(module, fold=False)
     folded, _, _ = exporters.to_frozen_graphdef(module, fold=True)
     count = lambda g, op: sum(n.op.startswith(op) for n in g.node)  # noqa
@@ -452,12 +457,8 @@ def _function_ops(saved_model_dir):
 
 
 def test_the_saved_model_serves_the_net_folded_unless_told_not_to(tmp_path):
-    model = slim.Model(_batch_norm_net)
-    model(tf.zeros([1, 16, 16, 3]))
-    fx.randomize(model)
-    module = inference.InferenceModule(
-        model, preprocessing_factory.get_preprocessing('inception'), 16,
-        LABELS)
+    module = _batch_norm_module()
+    model = module.model
     images = np.random.RandomState(1).uniform(-1, 1, [3, 16, 16, 3]).astype(
         np.float32)
     expected = module.predict(images)['probabilities'].numpy()
