@@ -211,6 +211,9 @@ def summarize(model, input_shape, **call_kwargs):
         macs = collections.OrderedDict((k, 0) for k in end_points)
         macs[OTHER] = 0
         for op in graph.get_operations():
+            if op.outputs and not any(t.consumers() for t in op.outputs) \
+                    and op.name not in owner:
+                continue  # nothing reads it: a function does not run it
             count = multiply_adds(op)
             key = owner.get(op.name, OTHER)
             if count is None or macs[key] is None:

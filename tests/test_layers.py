@@ -201,6 +201,45 @@ def test_batch_norm_is_training_tensor():
 # Bad input
 
 
+def depthwise_bn_net(images, is_training=False):
+    params = {'is_training': is_training, 'scale': True}
+    net = slim.separable_conv2d(images, None, [3, 3], depth_multiplier=2,
+                                normalizer_fn=slim.batch_norm,
+                                normalizer_params=params,
+                                activation_fn=tf.nn.relu6, scope='dw')
+    return net, {'dw': net}
+
+
+def test_inference_folds_batch_norm_into_the_depthwise_convolution():
+    model = slim.Model(depthwise_bn_net)
+    x = tf.constant(random_inputs([2, 9, 9, 3], seed=3))
+    model(x)
+    rng = np.random.RandomState(0)
+    for v in model.variables:
+        if 'moving_variance' in v.name:
+            v.assign(rng.uniform(0.5, 2, v.shape))
+        elif 'weights' not in v.name:
+            v.assign(rng.uniform(-0.5, 0.5, v.shape) +
+                     (1 if 'gamma' in v.name else 0))
+    eager = model(x, is_training=False)[0]  # eager: batch norm as written
+    traced = tf.function(lambda x, t: model(x, is_training=t)[0])
+    np.testing.assert_allclose(traced(x, False), eager, rtol=1e-5,
+                               atol=1e-6)
+    graph = traced.get_concrete_function(x, False).graph
+    consumed = [op.type for op in graph.get_operations()
+                if any(t.consumers() for t in op.outputs)]
+    assert 'FusedBatchNormV3' not in consumed
+    assert 'BiasAdd' in consumed  # what Grappler fuses with the convolution
+    # Training normalizes by the batch and updates the statistics, as ever.
+    training = traced.get_concrete_function(x, True).graph
+    assert 'FusedBatchNormV3' in [op.type for op in
+                                  training.get_operations()]
+    # The convolution left unused is not counted.
+    summary = slim.model_analyzer.summarize(
+        slim.Model(depthwise_bn_net), [1, 9, 9, 3])
+    assert summary.multiply_adds == 9 * 9 * 6 * 3 * 3
+
+
 def _build_error(fn, x):
     model = slim.Model(fn)
     with pytest.raises(ValueError) as e:
