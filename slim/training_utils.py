@@ -77,6 +77,7 @@ def make_strategy(num_clones=1, clone_on_cpu=False):
                 'num_clones=%d with clone_on_cpu under a multi-worker TF_CONFIG '
                 'is not supported: each worker trains on its own CPU (use '
                 'num_clones=1) or on its GPUs' % num_clones)
+        _tolerate_slow_workers()
         return tf.distribute.MultiWorkerMirroredStrategy()
     if num_clones == 1:
         if clone_on_cpu:
@@ -95,6 +96,32 @@ def make_strategy(num_clones=1, clone_on_cpu=False):
     return tf.distribute.MirroredStrategy(
         devices, cross_device_ops=(tf.distribute.ReductionToOneDevice()
                                    if clone_on_cpu else None))
+
+
+# A worker that misses heartbeats this long is taken for dead. TF's default
+# (10 s) failed a two-worker run on a loaded 2-core machine, where a worker
+# can be starved that long without having failed.
+HEARTBEAT_TIMEOUT_MS = 120000
+
+
+def _tolerate_slow_workers():
+    """Configures TF's coordination service as MultiWorkerMirroredStrategy
+    would, with a longer heartbeat timeout (it keeps a service configured
+    before it)."""
+    from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
+    from tensorflow.python.distribute import multi_worker_util
+    from tensorflow.python.eager import context
+    if context.context().coordination_service is not None:
+        return
+    cluster = tf.distribute.cluster_resolver.TFConfigClusterResolver(
+    ).cluster_spec()
+    jobs = [coordination_config_pb2.CoordinatedJob(
+        name=job, num_tasks=cluster.num_tasks(job))
+        for job in ('chief', 'worker') if job in cluster.jobs]
+    context.context().configure_coordination_service(
+        service_type='standalone',
+        service_leader=multi_worker_util.coordination_leader(cluster),
+        coordinated_jobs=jobs, heartbeat_timeout_in_ms=HEARTBEAT_TIMEOUT_MS)
 
 
 def num_workers():

@@ -3,6 +3,8 @@ schedule, optimizer, scopes) and the fine-tuning checks, without training.
 Training with them is in test_learning.py and the driver tests."""
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -257,3 +259,24 @@ def test_available_memory_is_positive_or_unknown():
     assert memory is None or memory > 0
     if os.path.exists('/proc/meminfo'):
         assert memory > 0
+
+
+def test_multi_worker_training_tolerates_slow_workers():
+    # In a process of its own: the coordination service is configured once.
+    script = ('from slim import training_utils\n'
+              'from tensorflow.python.eager import context\n'
+              'training_utils._tolerate_slow_workers()\n'
+              'print(context.context().coordination_service)\n')
+    config = {'cluster': {'worker': ['localhost:1', 'localhost:2']},
+              'task': {'type': 'worker', 'index': 1}}
+    env = dict(os.environ, TF_CONFIG=json.dumps(config),
+               TF_CPP_MIN_LOG_LEVEL='2')
+    done = subprocess.run([sys.executable, '-c', script], env=env,
+                          capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(
+                              os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert 'heartbeat_timeout_in_ms: %d' % (
+        training_utils.HEARTBEAT_TIMEOUT_MS) in done.stdout
+    assert 'service_leader: "/job:worker/replica:0/task:0"' in done.stdout
+    assert 'num_tasks: 2' in done.stdout
