@@ -8,6 +8,11 @@ replicas, as Keras keeps them. Rank-2, rank-4 and (channels-last) rank-5
 inputs use the fused kernel, whose batch variance (and so the moving
 variance) carries Bessel's correction, exactly as TF-Slim's; other ranks,
 `fused=False` and `batch_weights` use plain moments, as TF-Slim's.
+
+At inference inside a traced function, batch norm of a float32 depthwise
+convolution's output is folded into that convolution (scaled weights and a
+bias, which Grappler fuses with the activation); the variables are the same
+and the result equal within float rounding.
 """
 import tensorflow as tf
 
