@@ -238,15 +238,13 @@ def to_frozen_graphdef(module, fold=True):
       net's names. With `fold`, batch norm is folded into the convolution
       before it (`fold_batch_norms`).
     """
-    from tensorflow.python.framework import convert_to_constants
     function = module.predict.get_concrete_function()
-    frozen = convert_to_constants.convert_variables_to_constants_v2(function)
-    graph_def = frozen.graph.as_graph_def()
+    graph_def, _, outputs = _freeze(function)
     output_name = module.tf_slim_output_name
     # The frozen function's outputs are the flattened structure (a dict's
     # values in sorted key order).
     keys = sorted(function.structured_outputs)
-    produced = frozen.outputs[keys.index('probabilities')].op.name
+    produced = _node_name(outputs[keys.index('probabilities')])
     names = {node.name for node in graph_def.node}
     if output_name not in names:
         _rename_node(graph_def, produced, output_name)
