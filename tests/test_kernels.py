@@ -93,6 +93,46 @@ def test_conv2d_gradients_equal_tensorflows(kernel, padding, stride):
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize('is_training', [True, False])
+@pytest.mark.parametrize('size,kernel,padding,stride,kind', [
+    (7, 7, 'VALID', 1, 'MatMul'), (5, 5, 'VALID', 2, 'MatMul'),
+    (1, 1, 'SAME', 1, 'MatMul'), (3, 3, 'SAME', 1, 'Conv2D'),
+    (None, 7, 'VALID', 1, 'Conv2D')])
+def test_a_kernel_spanning_its_input_is_a_matrix_product(
+        is_training, size, kernel, padding, stride, kind):
+    # VGG's fully connected layers are convolutions over the whole map: as a
+    # MatMul they run several times faster, in training and inference.
+    side = 7 if size is None else size
+    x = _random([2, side, side, 6], 0)
+    w = _random([kernel, kernel, 6, 4], 1)
+
+    def net(x, is_training):
+        del is_training  # only the kernel choice reads it here
+        return slim.conv2d(x, 4, kernel, stride=stride, padding=padding,
+                           activation_fn=None, biases_initializer=None,
+                           weights_initializer=tf.constant_initializer(
+                               w.numpy()))
+
+    model = slim.Model(net)
+    step = tf.function(
+        lambda x: model(x, is_training=is_training),
+        input_signature=[tf.TensorSpec([None, size, size, 6])])
+    kinds = {op.type for op in
+             step.get_concrete_function().graph.get_operations()}
+    assert kind in kinds and ({'MatMul', 'Conv2D'} - {kind}) & kinds == set()
+
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours = step(x)
+        ref = tf.nn.conv2d(x, w, stride, padding)
+        loss, ref_loss = (tf.reduce_sum(tf.sin(y)) for y in (ours, ref))
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(tape.gradient(loss, x),
+                               tape.gradient(ref_loss, x),
+                               rtol=1e-5, atol=1e-5)
+
+
 # Linear layers (and no max pooling) for the comparisons of gradients: a relu
 # mask or a max that one rounding flips and another does not moves a whole
 # gradient entry, which says nothing of the kernels.
