@@ -12,7 +12,7 @@ Usage:
 elsewhere (`file://` works). A folder already holding the converted dataset is kept
 unless `--overwrite`; a folder holding files the conversion did not write (another
 dataset, a labels.txt of your own) is refused, with or without `--overwrite`. The
-work is done by the `datasets.convert_*` modules; this script only maps flags to them.
+work is done by the `slim_datasets.convert_*` modules; this script only maps flags to them.
 
 An error is one line on stderr, `download_and_convert_data.py: error: ...`, naming
 the flag and its value, and --dataset_dir is left as it was (but for a completed
@@ -88,10 +88,10 @@ def convert(dataset_name, dataset_dir):
     """Runs the converter of `dataset_name` with the flags; returns its result."""
     # Imported here, not at the top: the folder converter's worker processes import
     # this script as their main module and should not load TensorFlow for nothing.
-    from datasets import convert_cifar10
-    from datasets import convert_flowers
-    from datasets import convert_folder
-    from datasets import convert_mnist
+    from slim_datasets import convert_cifar10
+    from slim_datasets import convert_flowers
+    from slim_datasets import convert_folder
+    from slim_datasets import convert_mnist
     url_kwargs = {'url': FLAGS.url} if FLAGS.url else {}
     if dataset_name == 'flowers':
         extra = {'num_validation': FLAGS.num_validation} if FLAGS.num_validation else {}

@@ -248,7 +248,7 @@ def require_positive(flag_values, *names, allow_none=False):
 
 def get_dataset(name, split_name, dataset_dir):
     """`dataset_factory.get_dataset`, its errors as `FlagError`s."""
-    from datasets import dataset_factory
+    from slim_datasets import dataset_factory
     if name not in dataset_factory.DATASETS_MAP:
         raise FlagError('--dataset_name=%r is not a known dataset; allowed: %s'
                         % (name, ', '.join(sorted(dataset_factory.DATASETS_MAP))))

@@ -174,7 +174,7 @@ def _evaluation_split():
     """The split to evaluate when none is given: 'test' where the dataset
     has one, else 'validation' (a converted folder's splits are read from
     its shard names)."""
-    from datasets import dataset_factory
+    from slim_datasets import dataset_factory
     module = dataset_factory.DATASETS_MAP.get(FLAGS.dataset_name)
     splits = getattr(module, 'SPLITS_TO_SIZES', None)
     list_splits = getattr(module, 'available_splits', None)

@@ -9,7 +9,7 @@ setup(
     description='TF-Slim style layers, model zoo, datasets and drivers on TensorFlow 2',
     packages=find_packages(include=['slim', 'slim.*', 'nets', 'nets.*',
                                     'preprocessing', 'preprocessing.*',
-                                    'datasets', 'datasets.*',
+                                    'slim_datasets', 'slim_datasets.*',
                                     'serving', 'serving.*']),
     py_modules=['train_image_classifier', 'eval_image_classifier',
                 'driver_utils',

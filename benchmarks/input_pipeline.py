@@ -23,8 +23,8 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from datasets import dataset_utils  # noqa: E402
-from datasets import tfrecord_dataset  # noqa: E402
+from slim_datasets import dataset_utils  # noqa: E402
+from slim_datasets import tfrecord_dataset  # noqa: E402
 from preprocessing import preprocessing_factory  # noqa: E402
 from slim import input_pipelines  # noqa: E402
 

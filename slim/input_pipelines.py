@@ -1,7 +1,7 @@
 """Batched `tf.data` pipelines for training and evaluation from a dataset split.
 
 `split` is anything with `read(shuffle=..., num_readers=..., seed=...,
-input_context=...)` returning `(image, label)` examples (a `datasets` split);
+input_context=...)` returning `(image, label)` examples (a `slim_datasets` split);
 `preprocess_fn` is `fn(image, height, width)` (a `preprocessing` function). The train pipeline
 is a function of a `tf.distribute.InputContext`, for
 `strategy.distribute_datasets_from_function`: each input pipeline reads and

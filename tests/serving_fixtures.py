@@ -22,10 +22,11 @@ from PIL import Image
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Modules of this project: the serving process must not be able to import any.
-PROJECT_MODULES = ('slim', 'nets', 'preprocessing', 'datasets', 'serving',
-                   'driver_utils', 'export_inference_graph', 'classify_image',
-                   'train_image_classifier', 'eval_image_classifier',
-                   'tf_slim', 'net_oracle', 'serving_fixtures')
+PROJECT_MODULES = ('slim', 'nets', 'preprocessing', 'slim_datasets',
+                   'serving', 'driver_utils', 'export_inference_graph',
+                   'classify_image', 'train_image_classifier',
+                   'eval_image_classifier', 'tf_slim', 'net_oracle',
+                   'serving_fixtures')
 
 
 @functools.lru_cache(maxsize=None)
@@ -38,7 +39,7 @@ def work_dir():
 
 @functools.lru_cache(maxsize=None)
 def digits_dir():
-    from datasets import digits
+    from slim_datasets import digits
     return digits.build(os.path.join(work_dir(), 'digits'))
 
 

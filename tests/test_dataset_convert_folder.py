@@ -9,9 +9,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from datasets import convert_folder
-from datasets import dataset_factory
-from datasets import image_files
+from slim_datasets import convert_folder
+from slim_datasets import dataset_factory
+from slim_datasets import image_files
 
 CLASSES = ('cat', 'dog', 'eel')
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from datasets import dataset_factory
-from datasets import digits
+from slim_datasets import dataset_factory
+from slim_datasets import digits
 
 
 @pytest.fixture(scope='module')

@@ -6,15 +6,17 @@ converters write them must read here.
 """
 import io
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
-from datasets import dataset_factory
-from datasets import dataset_utils
-from datasets import imagenet
+from slim_datasets import dataset_factory
+from slim_datasets import dataset_utils
+from slim_datasets import imagenet
 
 
 def _png(array):
@@ -200,3 +202,56 @@ def test_custom_dataset_needs_labels_and_a_folder(tmp_path):
         dataset_factory.get_dataset('custom', 'train', str(tmp_path))
     with pytest.raises(ValueError, match='dataset_dir=None'):
         dataset_factory.get_dataset('custom', 'train', None)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _python_files():
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if not d.startswith(('.', '__'))
+                   and d not in ('build', 'golden')]
+        for name in files:
+            if name.endswith('.py'):
+                yield os.path.join(folder, name)
+
+
+def test_no_module_imports_a_package_named_datasets():
+    # Hugging Face's `datasets` owns that top-level name; ours is
+    # `slim_datasets`, so the two can be installed side by side.
+    import ast
+    offenders = []
+    for path in _python_files():
+        with open(path) as f:
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names]
+                     if isinstance(node, ast.Import) else
+                     [node.module or ''] if isinstance(node, ast.ImportFrom)
+                     and node.level == 0 else [])
+            offenders += ['%s:%d' % (os.path.relpath(path, ROOT), node.lineno)
+                          for n in names if n.split('.')[0] == 'datasets']
+    assert offenders == []
+    assert not os.path.exists(os.path.join(ROOT, 'datasets'))
+
+
+def test_the_drivers_data_beside_another_datasets_package(tmp_path):
+    # A stand-in for Hugging Face's `datasets`, first on the path, as an
+    # installed one is for a user's script outside this checkout.
+    shadow = tmp_path / 'site' / 'datasets'
+    shadow.mkdir(parents=True)
+    (shadow / '__init__.py').write_text("NAME = 'huggingface'\n")
+    script = (
+        'import datasets, driver_utils, train_image_classifier\n'
+        'from slim_datasets import dataset_factory\n'
+        "assert datasets.NAME == 'huggingface'\n"
+        "split = driver_utils.get_dataset('digits', 'train', %r)\n"
+        'print(split.num_samples, split.num_classes)\n'
+        % str(tmp_path / 'digits'))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(tmp_path / 'site'), ROOT]))
+    done = subprocess.run([sys.executable, '-c', script], cwd=str(tmp_path),
+                          env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ['1500', '10']

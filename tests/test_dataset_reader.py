@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from datasets import dataset_utils
-from datasets import tfrecord_dataset
+from slim_datasets import dataset_utils
+from slim_datasets import tfrecord_dataset
 
 
 def _encode(array, image_format):
@@ -180,7 +180,7 @@ def test_cache_keeps_decoded_images_and_reshuffles_each_epoch(tmp_path):
 
 
 def test_a_split_without_records_is_refused(tmp_path):
-    from datasets import conversion, dataset_factory
+    from slim_datasets import conversion, dataset_factory
     # All its items skipped: write_split leaves empty shard files.
     conversion.write_split([None, None], 2, str(tmp_path), 'flowers', 'train', 2)
     dataset_utils.write_label_file({0: 'daisy'}, str(tmp_path))

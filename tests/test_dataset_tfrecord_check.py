@@ -12,11 +12,11 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from datasets import conversion
-from datasets import custom
-from datasets import dataset_utils
-from datasets import tfrecord_check
-from datasets import tfrecord_dataset
+from slim_datasets import conversion
+from slim_datasets import custom
+from slim_datasets import dataset_utils
+from slim_datasets import tfrecord_check
+from slim_datasets import tfrecord_dataset
 
 
 def _png(value):

@@ -4,7 +4,7 @@ import os
 import pytest
 import tensorflow as tf
 
-from datasets import dataset_utils
+from slim_datasets import dataset_utils
 
 
 def test_image_to_tfexample_uses_tf_slim_keys():

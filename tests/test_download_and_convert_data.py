@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from datasets import conversion
-from datasets import convert_cifar10
-from datasets import convert_flowers
-from datasets import convert_mnist
-from datasets import dataset_factory
-from datasets import download
+from slim_datasets import conversion
+from slim_datasets import convert_cifar10
+from slim_datasets import convert_flowers
+from slim_datasets import convert_mnist
+from slim_datasets import dataset_factory
+from slim_datasets import download
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

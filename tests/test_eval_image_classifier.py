@@ -18,8 +18,8 @@ from PIL import Image
 import driver_utils
 import eval_image_classifier
 import train_image_classifier
-from datasets import convert_folder
-from datasets import digits
+from slim_datasets import convert_folder
+from slim_datasets import digits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -278,7 +278,7 @@ def test_the_preprocessed_signature_is_tf_slims_input():
 
 
 def _digits_batch(count=64):
-    from datasets import digits
+    from slim_datasets import digits
     split = digits.get_split('validation', fx.digits_dir())
     preprocess = preprocessing_factory.get_preprocessing('lenet')
     return np.stack([preprocess(image, 28, 28).numpy() for image, _ in

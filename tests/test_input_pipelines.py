@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from datasets import dataset_utils
-from datasets import tfrecord_dataset
+from slim_datasets import dataset_utils
+from slim_datasets import tfrecord_dataset
 from slim import input_pipelines
 
 

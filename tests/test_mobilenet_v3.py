@@ -230,7 +230,7 @@ def test_edgetpu_scope_can_be_changed():
 def test_fine_tune_v3_small_then_evaluate(small_224, tmp_path, capsys):
   import eval_image_classifier
   import train_image_classifier
-  from datasets import digits
+  from slim_datasets import digits
   digits_dir = digits.build(str(tmp_path / 'digits'))
   train_dir = str(tmp_path / 'train')
   # The oracle's 1001-class checkpoint, a TF1 name-based file like the

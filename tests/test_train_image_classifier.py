@@ -20,8 +20,8 @@ import tensorflow as tf
 from PIL import Image
 
 import train_image_classifier
-from datasets import dataset_utils
-from datasets import digits
+from slim_datasets import dataset_utils
+from slim_datasets import digits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN = os.path.join(ROOT, 'train_image_classifier.py')

@@ -20,8 +20,8 @@ import tensorflow as tf
 from absl import logging
 from PIL import Image
 
-from datasets import dataset_utils
-from datasets import tfrecord_check
+from slim_datasets import dataset_utils
+from slim_datasets import tfrecord_check
 
 _AUTOTUNE = tf.data.AUTOTUNE
 _MAX_SHUFFLE_BUFFER = 2048

@@ -6,9 +6,9 @@ every machine), labels.txt of the sorted class names.
 """
 import os
 
-from datasets import conversion
-from datasets import convert_folder
-from datasets import download
+from slim_datasets import conversion
+from slim_datasets import convert_folder
+from slim_datasets import download
 
 DATA_URL = 'http://download.tensorflow.org/example_images/flower_photos.tgz'
 NUM_VALIDATION = 350

@@ -14,11 +14,11 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from datasets import conversion
-from datasets import convert_flowers
-from datasets import dataset_utils
-from datasets import download
-from datasets import mnist
+from slim_datasets import conversion
+from slim_datasets import convert_flowers
+from slim_datasets import dataset_utils
+from slim_datasets import download
+from slim_datasets import mnist
 
 DATA_URL = 'https://storage.googleapis.com/cvdf-datasets/mnist/'
 FILES = {'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),

@@ -8,7 +8,7 @@ Shards as `build_imagenet_data.py` writes them (`train-00000-of-01024`), or ours
 """
 import os
 
-from datasets import tfrecord_dataset
+from slim_datasets import tfrecord_dataset
 
 FILE_PATTERNS = ('%s-*', 'imagenet_%s_*-of-*.tfrecord')
 

@@ -12,9 +12,9 @@ import re
 import tensorflow as tf
 from absl import logging
 
-from datasets import dataset_utils
-from datasets import tfrecord_check
-from datasets import tfrecord_dataset
+from slim_datasets import dataset_utils
+from slim_datasets import tfrecord_check
+from slim_datasets import tfrecord_dataset
 
 SIZES_FILENAME = 'split_sizes.json'
 

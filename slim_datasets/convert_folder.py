@@ -19,10 +19,10 @@ import random
 
 from absl import logging
 
-from datasets import conversion
-from datasets import custom
-from datasets import dataset_utils
-from datasets import image_files
+from slim_datasets import conversion
+from slim_datasets import custom
+from slim_datasets import dataset_utils
+from slim_datasets import image_files
 
 SPLITS = ('train', 'validation')
 

@@ -26,9 +26,9 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from datasets import conversion
-from datasets import dataset_utils
-from datasets import tfrecord_dataset
+from slim_datasets import conversion
+from slim_datasets import dataset_utils
+from slim_datasets import tfrecord_dataset
 
 ENV_VAR = 'SLIM_DIGITS_DIR'
 

@@ -32,7 +32,7 @@ import tempfile
 import tensorflow as tf
 from absl import logging
 
-from datasets import dataset_utils
+from slim_datasets import dataset_utils
 
 ConversionResult = collections.namedtuple(
     'ConversionResult', ['dataset_dir', 'splits_to_sizes', 'num_skipped', 'skipped_files',

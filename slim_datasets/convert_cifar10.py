@@ -11,10 +11,10 @@ import pickle
 import numpy as np
 from PIL import Image
 
-from datasets import cifar10
-from datasets import conversion
-from datasets import convert_flowers
-from datasets import dataset_utils
+from slim_datasets import cifar10
+from slim_datasets import conversion
+from slim_datasets import convert_flowers
+from slim_datasets import dataset_utils
 
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 NUM_TRAIN_FILES = 5

@@ -2,7 +2,7 @@
 
 Shards: `flowers_{split}_{i:05d}-of-00005.tfrecord`, JPEG images of varying size.
 """
-from datasets import tfrecord_dataset
+from slim_datasets import tfrecord_dataset
 
 FILE_PATTERNS = ('flowers_%s_*.tfrecord',)
 

@@ -3,12 +3,12 @@
 Adding a dataset is one module with a `get_split(split_name, dataset_dir,
 file_pattern=None)` plus one entry in `DATASETS_MAP`.
 """
-from datasets import cifar10
-from datasets import custom
-from datasets import digits
-from datasets import flowers
-from datasets import imagenet
-from datasets import mnist
+from slim_datasets import cifar10
+from slim_datasets import custom
+from slim_datasets import digits
+from slim_datasets import flowers
+from slim_datasets import imagenet
+from slim_datasets import mnist
 
 DATASETS_MAP = {
     'cifar10': cifar10,

@@ -3,7 +3,7 @@
 TF-Slim's converter writes `mnist_{split}.tfrecord`; ours writes
 `mnist_{split}_{i:05d}-of-{n:05d}.tfrecord` shards. Both are found.
 """
-from datasets import tfrecord_dataset
+from slim_datasets import tfrecord_dataset
 
 FILE_PATTERNS = ('mnist_%s.tfrecord', 'mnist_%s_*-of-*.tfrecord')
 

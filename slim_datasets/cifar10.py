@@ -3,7 +3,7 @@
 TF-Slim's converter writes one file per split, `cifar10_{split}.tfrecord`; ours
 writes `cifar10_{split}_{i:05d}-of-{n:05d}.tfrecord` shards. Both are found.
 """
-from datasets import tfrecord_dataset
+from slim_datasets import tfrecord_dataset
 
 FILE_PATTERNS = ('cifar10_%s.tfrecord', 'cifar10_%s_*-of-*.tfrecord')
 
