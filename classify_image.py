@@ -27,6 +27,8 @@ import driver_utils as cli
 
 from absl import flags
 
+from slim.errors import ArgumentError
+
 FLAGS = flags.FlagValues()
 _string, _integer, _float, _bool = cli.flag_definers(FLAGS)
 
@@ -108,8 +110,8 @@ def _classifier():
     path = FLAGS.saved_model or DEFAULT_SAVED_MODEL
     try:
         return classify.load_saved_model(path)
-    except ValueError as e:
-        message = '--' + str(e)
+    except ArgumentError as e:
+        message = str(cli.flag_error(e, export_dir='saved_model'))
         if not FLAGS.saved_model:
             message += ' (the default; or pass --saved_model, or --model_name '\
                        'and --checkpoint_path)'
@@ -125,8 +127,8 @@ def _build():
     try:
         checkpoint = inference.resolve_checkpoint(
             FLAGS.checkpoint_path or '/tmp/tfmodel/')
-    except ValueError as e:
-        raise cli.FlagError('--' + str(e)) from None
+    except ArgumentError as e:
+        raise cli.flag_error(e) from None
     dataset = cli.get_dataset(FLAGS.dataset_name, 'train', FLAGS.dataset_dir)
     num_classes = dataset.num_classes - FLAGS.labels_offset
     cli.get_network(name, num_classes)
@@ -143,11 +145,12 @@ def _build():
             preprocessing_name=FLAGS.preprocessing_name,
             use_grayscale=FLAGS.use_grayscale,
             moving_average_decay=FLAGS.moving_average_decay)
-    except ValueError as e:
-        message = str(e).splitlines()[0]
-        if not message.startswith('checkpoint_path='):
-            message = 'checkpoint_path=%r: %s' % (checkpoint, message)
-        raise cli.FlagError('--' + message) from None
+    except ArgumentError as e:
+        raise cli.flag_error(e) from None
+    except ValueError as e:  # the net does not build at this size
+        raise cli.FlagError('--image_size=%r: %s does not build at this '
+                            'size: %s' % (FLAGS.image_size, name,
+                                          str(e).splitlines()[0])) from None
 
 
 class _Progress:

@@ -120,12 +120,16 @@ def parse_flags(argv):
 
 
 def _with_flag_names(error):
-    """The library's message, its leading `argument=` written as this script's flag."""
-    message = ' '.join(line.strip() for line in str(error).splitlines())
-    argument = message.split('=', 1)[0]
-    if '=' in message and argument.isidentifier() and argument in FLAGS:
-        message = '--' + message
-    return message
+    """The error's one-line message; a library `ArgumentError` (which carries
+    `.argument`) names its arguments as this script's flags."""
+    # Read as an attribute: importing slim.errors here would load TensorFlow
+    # into the folder converter's worker processes, which import this script.
+    argument = getattr(error, 'argument', None)
+    if argument is None:
+        return ' '.join(line.strip() for line in str(error).splitlines())
+    return error.message({name: '--' + name
+                          for name in (argument,) + error.mentions
+                          if name in FLAGS})
 
 
 def _error(message, status):

@@ -4,8 +4,10 @@ Each driver defines its flags on its own `flags.FlagValues` (so both can be
 imported in one process, e.g. by tests) and runs through `run`: flags are
 parsed, bad input is reported as one line `<prog>: error: <flag>=<value>:
 <what is allowed>` with exit status 2 before any work, and a non-finite loss
-ends the run with one line and status 1. The `get_*` helpers turn a factory's
-error into that form.
+ends the run with one line and status 1. The library refuses a bad value
+with a `slim.ArgumentError` naming its argument; `flag_error` names it as the
+flag that gave it (the one place that maps arguments to flags), and the
+`get_*` helpers do so for the factories.
 
 Quiet output: what TensorFlow prints before it is of use (its C++ start-up
 notes, printed once per loaded library, and on a machine without an NVIDIA
@@ -22,7 +24,8 @@ import re
 import sys
 import tempfile
 
-__all__ = ['FlagError', 'flag_definers', 'run', 'require_positive',
+__all__ = ['FlagError', 'flag_error', 'flag_definers', 'run',
+           'require_positive',
            'get_dataset', 'check_model_name', 'get_network',
            'get_preprocessing', 'flag_values_dict', 'define_verbosity',
            'start_up_output_filtered', 'start_devices', 'is_start_up_noise']
@@ -122,11 +125,41 @@ with start_up_output_filtered():
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
+from slim.errors import ArgumentError  # noqa: E402
+
 _HELP = ('--help', '-h', '-?', '--helpshort', '--helpfull')
 
 
 class FlagError(ValueError):
     """Bad command-line input; its message is the one line shown."""
+
+
+# Library arguments that the drivers' flags call by another name; the rest
+# are flags of the same name. TF_CONFIG is an environment variable.
+FLAG_OF_ARGUMENT = {
+    'split_name': 'dataset_split_name',
+    'exclude_scopes': 'checkpoint_exclude_scopes',
+    'variables_to_train': 'trainable_scopes',
+    'decay_type': 'learning_rate_decay_type',
+    'count': 'num_clones',
+}
+_ENVIRONMENT = ('TF_CONFIG',)
+
+
+def flag_error(error, hint=True, **flag_of_argument):
+    """The `FlagError` for a library `slim.ArgumentError`: its message with
+    the argument, and the others it mentions, named as this driver's flags
+    (and without its hint if `hint` is False).
+
+    `flag_of_argument` names the flags of arguments whose flag differs at this
+    call only (`name='optimizer'` for `make_optimizer`'s `name`).
+    """
+    names = {}
+    for argument in (error.argument,) + error.mentions:
+        flag = flag_of_argument.get(argument,
+                                    FLAG_OF_ARGUMENT.get(argument, argument))
+        names[argument] = flag if flag in _ENVIRONMENT else '--' + flag
+    return FlagError(error.message(names, hint=hint))
 
 
 class WorkError(RuntimeError):
@@ -249,35 +282,17 @@ def require_positive(flag_values, *names, allow_none=False):
 def get_dataset(name, split_name, dataset_dir):
     """`dataset_factory.get_dataset`, its errors as `FlagError`s."""
     from slim_datasets import dataset_factory
-    if name not in dataset_factory.DATASETS_MAP:
-        raise FlagError('--dataset_name=%r is not a known dataset; allowed: %s'
-                        % (name, ', '.join(sorted(dataset_factory.DATASETS_MAP))))
-    if not dataset_dir and name != dataset_factory.DEFAULT_DATASET:
-        raise FlagError('--dataset_dir is required for --dataset_name=%r (only '
-                        'the embedded %r dataset has a default folder)'
-                        % (name, dataset_factory.DEFAULT_DATASET))
     if dataset_dir and not os.path.isdir(dataset_dir) and \
             name != dataset_factory.DEFAULT_DATASET:
         raise FlagError('--dataset_dir=%r does not exist' % dataset_dir)
     try:
         return dataset_factory.get_dataset(name, split_name, dataset_dir or None)
+    except ArgumentError as e:
+        raise flag_error(e, name='dataset_name') from None
     except (ValueError, FileNotFoundError) as e:
-        # The factory's messages start with the argument at fault.
-        message = str(e).splitlines()[0]
-        if message.startswith('split_name='):
-            message = '--dataset_' + message
-        elif message.startswith('dataset_dir=') and \
-                name == dataset_factory.DEFAULT_DATASET:
-            # The embedded dataset refuses a folder that holds other files;
-            # the user most likely meant another --dataset_name.
-            message = '--' + message.replace(
-                'pass its name as dataset_name',
-                'pass its name as --dataset_name (now %r)' % name)
-        elif message.startswith('dataset_dir='):
-            message = '--' + message
-        else:
-            message = '--dataset_dir=%r: %s' % (dataset_dir, message)
-        raise FlagError(message) from None
+        # A damaged or unreadable file in the folder.
+        raise FlagError('--dataset_dir=%r: %s' % (
+            dataset_dir, str(e).splitlines()[0])) from None
 
 
 def check_model_name(name, allow_video=False):

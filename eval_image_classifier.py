@@ -26,6 +26,7 @@ from absl import flags
 from absl import logging
 
 from nets import nets_factory
+from slim.errors import ArgumentError
 
 FLAGS = flags.FlagValues()
 _string, _integer, _float, _bool = cli.flag_definers(FLAGS)
@@ -144,8 +145,9 @@ def main():
     if first:
         try:
             _check_fits(model, first)
-        except ValueError as e:
-            raise cli.FlagError('--' + str(e)) from None
+        except ArgumentError as e:
+            # Its hint names fine-tuning flags; evaluation restores all.
+            raise cli.flag_error(e, hint=False) from None
     try:
         if not follow:
             _report(evaluation.evaluate_once(model, data, path, **kwargs))

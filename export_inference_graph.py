@@ -49,6 +49,8 @@ import driver_utils as cli
 from absl import flags
 from absl import logging
 
+from slim.errors import ArgumentError
+
 FLAGS = flags.FlagValues()
 _string, _integer, _float, _bool = cli.flag_definers(FLAGS)
 
@@ -114,8 +116,8 @@ def main():
     _check_flags()
     try:
         checkpoint = inference.resolve_checkpoint(FLAGS.checkpoint_path)
-    except ValueError as e:
-        raise cli.FlagError('--' + str(e)) from None
+    except ArgumentError as e:
+        raise cli.flag_error(e) from None
     run_flags = _adopt_run_flags(checkpoint)
     module, dataset = _build_module(checkpoint)
     output = FLAGS.output_file or _default_output(checkpoint)
@@ -211,16 +213,12 @@ def _build_module(checkpoint):
             use_grayscale=FLAGS.use_grayscale,
             moving_average_decay=FLAGS.moving_average_decay,
             num_frames=frames, batch_size=FLAGS.batch_size)
-    except ValueError as e:
-        message = str(e).splitlines()[0]
-        if message.startswith(('checkpoint_path=', 'num_frames=')):
-            raise cli.FlagError('--' + message) from None
-        if 'does not fit' in message or 'damaged' in message:
-            raise cli.FlagError('--checkpoint_path=%r: %s' % (
-                checkpoint, message)) from None
+    except ArgumentError as e:
+        raise cli.flag_error(e) from None
+    except ValueError as e:  # the net does not build at this size
         raise cli.FlagError('--image_size=%r: %s does not build at this '
                             'size: %s' % (size, FLAGS.model_name,
-                                          message)) from None
+                                          str(e).splitlines()[0])) from None
     logging.info('Restored %s from %s (%s)', FLAGS.model_name, checkpoint,
                  'moving averages' if FLAGS.moving_average_decay else
                  'variables')

@@ -32,6 +32,7 @@ from absl import flags
 from absl import logging
 
 from nets import nets_factory
+from slim.errors import ArgumentError
 
 FLAGS = flags.FlagValues()
 _string, _integer, _float, _bool = cli.flag_definers(FLAGS)
@@ -165,7 +166,10 @@ def main():
     _check_flags()
     cli.check_model_name(FLAGS.model_name)
     if FLAGS.clone_on_cpu and FLAGS.num_clones > 1:
-        training_utils.configure_cpu_devices(FLAGS.num_clones)  # before TF runs
+        try:
+            training_utils.configure_cpu_devices(FLAGS.num_clones)  # TF idle
+        except ArgumentError as e:
+            raise cli.flag_error(e) from None
     _check_cluster(training_utils)
     dataset = cli.get_dataset(FLAGS.dataset_name, FLAGS.dataset_split_name,
                               FLAGS.dataset_dir)
@@ -182,8 +186,8 @@ def main():
         with cli.start_up_output_filtered():
             strategy = training_utils.make_strategy(FLAGS.num_clones,
                                                     FLAGS.clone_on_cpu)
-    except ValueError as e:
-        raise cli.FlagError('--' + str(e)) from None
+    except ArgumentError as e:
+        raise cli.flag_error(e) from None
     cli.start_devices()
     with contextlib.ExitStack() as stack:
         # Only the chief writes train_dir; it holds the lock from here on, so
@@ -192,7 +196,7 @@ def main():
             try:
                 stack.enter_context(train_dirs.lock(FLAGS.train_dir))
             except train_dirs.TrainDirBusyError as e:
-                raise cli.FlagError('--' + str(e)) from None
+                raise cli.flag_error(e) from None
             except OSError as e:
                 raise cli.FlagError('--train_dir=%r cannot be written: %s' % (
                     FLAGS.train_dir, e.strerror or e)) from None
@@ -224,8 +228,8 @@ def _train(tf, strategy, dataset, model, preprocess):
     try:
         variables_to_train = training_utils.variables_to_train(model, trainable)
         learning.check_resume(FLAGS.train_dir, variables_to_train, model)
-    except ValueError as e:
-        raise cli.FlagError('--' + str(e)) from None
+    except ArgumentError as e:
+        raise cli.flag_error(e) from None
     for flag, scopes in (('trainable_scopes', trainable),
                          ('checkpoint_exclude_scopes', exclude)):
         for scope in training_utils.unmatched_scopes(model, scopes):
@@ -318,15 +322,17 @@ _OPTIMIZER_FLAGS = (
 
 def _check_flags():
     """The checks that need no TensorFlow work; each failure is one line."""
-    from slim import training_utils
-    if FLAGS.optimizer not in training_utils.OPTIMIZERS:
-        raise cli.FlagError('--optimizer=%r is not known; allowed: %s' % (
-            FLAGS.optimizer, ', '.join(training_utils.OPTIMIZERS)))
-    if FLAGS.learning_rate_decay_type not in training_utils.DECAY_TYPES:
-        raise cli.FlagError(
-            '--learning_rate_decay_type=%r is not known; allowed: %s' % (
-                FLAGS.learning_rate_decay_type,
-                ', '.join(training_utils.DECAY_TYPES)))
+    from slim import training_utils, variables
+    try:
+        training_utils.check_optimizer(FLAGS.optimizer)
+    except ArgumentError as e:
+        raise cli.flag_error(e, name='optimizer') from None
+    try:
+        training_utils.check_decay_type(FLAGS.learning_rate_decay_type)
+        if FLAGS.checkpoint_path:
+            variables.resolve_checkpoint(FLAGS.checkpoint_path)
+    except ArgumentError as e:
+        raise cli.flag_error(e) from None
     if FLAGS.mixed_precision not in MIXED_PRECISION:
         raise cli.FlagError('--mixed_precision=%r is not known; allowed: %s' % (
             FLAGS.mixed_precision, ', '.join(MIXED_PRECISION)))
@@ -354,13 +360,6 @@ def _check_flags():
         raise cli.FlagError('--quantize_delay=%d: quantized training (TF1 '
                             'contrib.quantize) is not supported; allowed: -1'
                             % FLAGS.quantize_delay)
-    if FLAGS.checkpoint_path and not (
-            os.path.isdir(FLAGS.checkpoint_path) or
-            os.path.exists(FLAGS.checkpoint_path + '.index') or
-            os.path.exists(FLAGS.checkpoint_path)):
-        raise cli.FlagError('--checkpoint_path=%r does not exist (expected a '
-                            'checkpoint prefix with a .index file, or a '
-                            'directory)' % FLAGS.checkpoint_path)
     if FLAGS.master:
         logging.warning('--master=%r is ignored: describe a cluster with '
                         'TF_CONFIG', FLAGS.master)
@@ -418,8 +417,8 @@ def _gib(n):
 def _check_cluster(training_utils):
     try:
         workers = training_utils.num_workers()
-    except ValueError as e:
-        raise cli.FlagError(str(e)) from None
+    except ArgumentError as e:
+        raise cli.flag_error(e) from None
     if FLAGS.worker_replicas > 1 and workers == 1:
         raise cli.FlagError('--worker_replicas=%d needs a TF_CONFIG describing '
                             'the cluster (none is set)' % FLAGS.worker_replicas)
@@ -450,8 +449,8 @@ def _fine_tuning(training_utils, model, exclude):
         training_utils.check_checkpoint_fits(
             training_utils.variables_to_restore(model, exclude),
             FLAGS.checkpoint_path, FLAGS.ignore_missing_vars)
-    except ValueError as e:
-        raise cli.FlagError('--' + str(e)) from None
+    except ArgumentError as e:
+        raise cli.flag_error(e) from None
     return training_utils.make_init_fn(FLAGS.checkpoint_path, exclude,
                                        FLAGS.ignore_missing_vars)
 

@@ -18,6 +18,8 @@ import os
 
 import tensorflow as tf
 
+from slim.errors import ArgumentError
+
 __all__ = ['Result', 'load_saved_model', 'module_classifier', 'expand_paths',
            'classify_files', 'format_text', 'format_csv', 'format_json',
            'IMAGE_EXTENSIONS']
@@ -39,20 +41,22 @@ def load_saved_model(export_dir):
         has no image signature.
     """
     if not tf.saved_model.contains_saved_model(export_dir):
-        raise ValueError('saved_model=%r holds no SavedModel; export one with '
-                         'python export_inference_graph.py' % export_dir)
+        raise ArgumentError('export_dir', export_dir, 'holds no SavedModel',
+                            hint='export one with python '
+                            'export_inference_graph.py')
     loaded = tf.saved_model.load(export_dir)
     signature = loaded.signatures.get('serving_default')
     inputs = signature.structured_input_signature[1] if signature else {}
     spec = inputs.get('images')
     if spec is None or spec.dtype != tf.string:
-        raise ValueError('saved_model=%r has no serving_default signature on '
-                         'encoded images (an export of '
-                         'export_inference_graph.py has one)' % export_dir)
+        raise ArgumentError('export_dir', export_dir,
+                            'has no serving_default signature on encoded '
+                            'images (an export of export_inference_graph.py '
+                            'has one)')
     if spec.shape.rank != 1:
-        raise ValueError('saved_model=%r is a video net\'s export (input %s); '
-                         'classifying single images needs an image net'
-                         % (export_dir, spec.shape))
+        raise ArgumentError('export_dir', export_dir,
+                            'is a video net\'s export (input %s); classifying '
+                            'single images needs an image net' % spec.shape)
 
     def classify(encoded):
         outputs = signature(images=tf.constant(encoded, tf.string))

@@ -32,6 +32,7 @@ from slim import moving_averages
 from slim import train_dirs
 from slim import training_utils
 from slim import variables as _variables
+from slim.errors import ArgumentError
 
 __all__ = ['InferenceModule', 'build', 'resolve_checkpoint', 'restore',
            'label_names_for', 'decode_image', 'DEFAULT_TOP_K',
@@ -200,12 +201,13 @@ def build(model_name, checkpoint_path, num_classes, label_names,
     from preprocessing import preprocessing_factory
     spec = nets_factory.get_network_spec(model_name)
     if spec.num_frames and not num_frames:
-        raise ValueError('num_frames=%r: %s is a video net; give the frame '
-                         'count (it was trained with %d)'
-                         % (num_frames, model_name, spec.num_frames))
+        raise ArgumentError('num_frames', num_frames,
+                            ': %s is a video net; give the frame count (it '
+                            'was trained with %d)'
+                            % (model_name, spec.num_frames))
     if num_frames and not spec.num_frames:
-        raise ValueError('num_frames=%r: %s is an image net, it takes no '
-                         'frames' % (num_frames, model_name))
+        raise ArgumentError('num_frames', num_frames, ': %s is an image net, '
+                            'it takes no frames' % model_name)
     if len(label_names) != num_classes:
         raise ValueError('label_names: %d names for num_classes=%d'
                          % (len(label_names), num_classes))
@@ -240,25 +242,24 @@ def resolve_checkpoint(checkpoint_path):
     """
     path = checkpoint_path
     if not path:
-        raise ValueError('checkpoint_path=%r: expected a checkpoint prefix or '
-                         'a training directory' % (path,))
+        raise ArgumentError('checkpoint_path', path, ': expected a checkpoint '
+                            'prefix or a training directory')
     if tf.io.gfile.isdir(path):
         try:
             found = train_dirs.newest_readable_checkpoint(
                 path, set_aside_damaged=False)
-        except ValueError as e:
-            raise ValueError('checkpoint_path=%r: %s' % (
-                path, str(e).split(': ', 1)[-1])) from None
+        except ArgumentError as e:
+            raise ArgumentError('checkpoint_path', path, e.problem) from None
         if found is None:
-            raise ValueError('checkpoint_path=%r holds no checkpoint; train '
-                             'first (python train_image_classifier.py)'
-                             % path)
+            raise ArgumentError('checkpoint_path', path,
+                                'holds no checkpoint; train first (python '
+                                'train_image_classifier.py)')
         return found
     path = _DATA_FILE.sub('', path)
     if not tf.io.gfile.exists(path + '.index'):
-        raise ValueError('checkpoint_path=%r does not exist (expected a '
-                         'checkpoint prefix with a .index file, or a '
-                         'directory)' % checkpoint_path)
+        raise ArgumentError('checkpoint_path', checkpoint_path,
+                            'does not exist (expected a checkpoint prefix '
+                            'with a .index file, or a directory)')
     return path
 
 
@@ -279,13 +280,14 @@ def restore(model, checkpoint_path, moving_average_decay=None):
             names[moving_averages.average_name(v)] = v
     try:
         path = training_utils.check_checkpoint_fits(names, checkpoint_path)
-    except ValueError as e:
-        # Its advice speaks of training flags; keep the diagnosis only.
-        message = str(e).splitlines()[0].split('; use --checkpoint_')[0]
-        if moving_average_decay and 'ExponentialMovingAverage' in message:
-            message += (' (moving averages were asked for: was the net '
-                        'trained with --moving_average_decay?)')
-        raise ValueError(message) from None
+    except ArgumentError as e:
+        # Its hint is for fine-tuning; restoring for inference takes all.
+        problem = e.problem
+        if moving_average_decay and 'ExponentialMovingAverage' in problem:
+            problem += (' (moving averages were asked for: was the net '
+                        'trained with {moving_average_decay}?)')
+        raise ArgumentError(e.argument, e.value, problem,
+                            mentions=('moving_average_decay',)) from None
     _variables.assign_from_checkpoint(names, path)
     return path
 

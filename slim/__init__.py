@@ -16,6 +16,7 @@ logits = model(images)            # variables `conv1/conv1_1/weights`, ...
 ```
 """
 from slim import initializers, losses, regularizers, utils
+from slim.errors import ArgumentError
 from slim.model import Model
 from slim import (evaluation, learning, metrics, model_analyzer, moving_averages,
                   summaries, training_utils)

@@ -39,6 +39,7 @@ from slim import losses as _losses
 from slim import summaries
 from slim import train_dirs
 from slim import variables as _variables
+from slim.errors import ArgumentError
 from slim.moving_averages import MovingAverages
 
 __all__ = ['train', 'classification_loss', 'TrainResult', 'is_chief',
@@ -130,11 +131,11 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
     compute_dtype = _compute_dtype(compute_dtype)
     chief = is_chief(strategy)
     if number_of_steps is not None and number_of_steps < 0:
-        raise ValueError('train: number_of_steps must be >= 0 or None, got %r'
-                         % (number_of_steps,))
+        raise ArgumentError('number_of_steps', number_of_steps,
+                            ': must be >= 0 or None')
     if loss_upper_bound is not None and not loss_upper_bound >= 0:
-        raise ValueError('train: loss_upper_bound must be >= 0 or None, got %r'
-                         % (loss_upper_bound,))
+        raise ArgumentError('loss_upper_bound', loss_upper_bound,
+                            ': must be >= 0 or None')
     # Only the chief writes train_dir; it holds the lock for the whole run.
     with (train_dirs.lock(train_dir) if chief else contextlib.nullcontext()):
         return _train(model, dataset, optimizer, train_dir, loss_fn,
@@ -287,10 +288,11 @@ def check_resume(train_dir, variables_to_train, model=None, latest=None):
                    if not reader.has_tensor(_variables.object_key(
                        'model/_vars/', v.name.split(':')[0]))]
         if missing:
-            raise ValueError(
-                'train_dir=%r holds a checkpoint of another net: %d of the %d '
-                'variables are missing (e.g. %s); use a new train_dir'
-                % (train_dir, len(missing), len(model.variables), missing[0]))
+            raise ArgumentError(
+                'train_dir', train_dir, 'holds a checkpoint of another net: '
+                '%d of the %d variables are missing (e.g. %s)'
+                % (len(missing), len(model.variables), missing[0]),
+                hint='use a new {train_dir}', mentions=('train_dir',))
     key = 'variables_to_train/.ATTRIBUTES/VARIABLE_VALUE'
     if not reader.has_tensor(key):
         return
@@ -299,11 +301,13 @@ def check_resume(train_dir, variables_to_train, model=None, latest=None):
              ).split('\n')
     now = _names_record(variables_to_train).split('\n')
     if saved != now:
-        raise ValueError(
-            'trainable_scopes: %s was trained with %d variables to train (%s, '
-            '...), this run trains %d (%s, ...); resume with the same '
-            'variables to train (--trainable_scopes), or start a new '
-            'train_dir' % (latest, len(saved), saved[0], len(now), now[0]))
+        raise ArgumentError(
+            'train_dir', train_dir,
+            ': its checkpoint %s was trained with %d variables to train (%s, '
+            '...), this run trains %d (%s, ...)'
+            % (latest, len(saved), saved[0], len(now), now[0]),
+            hint='resume with the same {variables_to_train}, or start a new '
+            '{train_dir}', mentions=('variables_to_train', 'train_dir'))
 
 
 def is_chief(strategy=None):
@@ -532,9 +536,9 @@ def _resolve_variables(model, variables_to_train):
     else:
         found = list(variables_to_train)
     if not found:
-        raise ValueError('train: no variables to train (variables_to_train '
-                         'selected none of the model\'s %d variables)'
-                         % len(model.variables))
+        raise ArgumentError('variables_to_train', found,
+                            'selects none of the model\'s %d variables'
+                            % len(model.variables))
     return found
 
 
@@ -543,8 +547,8 @@ def _compute_dtype(name):
         return None
     dtype = tf.as_dtype(name)
     if dtype not in (tf.bfloat16, tf.float16):
-        raise ValueError('train: compute_dtype must be float32, bfloat16 or '
-                         'float16, got %r' % (name,))
+        raise ArgumentError('compute_dtype', name,
+                            ': must be float32, bfloat16 or float16')
     return dtype
 
 

@@ -29,6 +29,8 @@ import time
 import tensorflow as tf
 from absl import logging
 
+from slim.errors import ArgumentError
+
 __all__ = ['lock', 'TrainDirBusyError', 'remove_partial_saves',
            'newest_readable_checkpoint', 'set_aside', 'checkpoint_number',
            'checkpoints_from', 'LOCK_FILE']
@@ -41,7 +43,7 @@ _held = {}  # realpath -> [file, depth]: the lock is re-entrant per process
 _held_guard = threading.Lock()
 
 
-class TrainDirBusyError(ValueError):
+class TrainDirBusyError(ArgumentError):
     """Another process holds the training lock of the folder."""
 
 
@@ -77,9 +79,10 @@ def lock(train_dir):
                 holder = handle.read().strip()
                 handle.close()
                 raise TrainDirBusyError(
-                    'train_dir=%r is in use by another training run (%s); '
-                    'wait for it to end, or use another train_dir'
-                    % (train_dir, _describe_holder(holder))) from None
+                    'train_dir', train_dir, 'is in use by another training '
+                    'run (%s)' % _describe_holder(holder),
+                    hint='wait for it to end, or use another {train_dir}',
+                    mentions=('train_dir',)) from None
             handle.seek(0)
             handle.truncate()
             handle.write(json.dumps({'pid': os.getpid(),
@@ -139,10 +142,11 @@ def newest_readable_checkpoint(train_dir, set_aside_damaged=True):
             return path
         damaged.append((path, problem))
     if damaged:
-        raise ValueError(
-            'train_dir=%r: no checkpoint in it reads back (%s: %s); move them '
-            'away or use another train_dir'
-            % (train_dir, damaged[0][0], damaged[0][1]))
+        raise ArgumentError(
+            'train_dir', train_dir, ': no checkpoint in it reads back (%s: %s)'
+            % (damaged[0][0], damaged[0][1]),
+            hint='move them away or use another {train_dir}',
+            mentions=('train_dir',))
     return None
 
 

@@ -11,8 +11,8 @@ lr = training_utils.learning_rate_schedule('exponential', 0.01, decay, 0.94)
 optimizer = training_utils.make_optimizer('rmsprop', lr)  # inside the scope
 ```
 
-Every function raises `ValueError` with a one-line message naming the
-argument (the flag of the same name), the value and what is allowed.
+Every function refuses a bad argument with a `slim.ArgumentError` (a
+`ValueError`) naming the argument, the value and what is allowed, in one line.
 """
 import json
 import os
@@ -22,8 +22,10 @@ import tensorflow as tf
 from absl import logging
 
 from slim import variables as _variables
+from slim.errors import ArgumentError
 
-__all__ = ['OPTIMIZERS', 'DECAY_TYPES', 'configure_cpu_devices',
+__all__ = ['OPTIMIZERS', 'DECAY_TYPES', 'check_optimizer', 'check_decay_type',
+           'configure_cpu_devices',
            'make_strategy', 'num_workers', 'decay_steps',
            'learning_rate_schedule', 'make_optimizer', 'split_scopes',
            'variables_to_restore', 'check_checkpoint_fits', 'make_init_fn',
@@ -35,11 +37,27 @@ OPTIMIZERS = ('adadelta', 'adagrad', 'adam', 'ftrl', 'momentum', 'rmsprop',
 DECAY_TYPES = ('exponential', 'fixed', 'polynomial')
 
 
+def check_optimizer(name):
+    """Raises `ArgumentError` (argument 'name') unless `name` is one of
+    `OPTIMIZERS`; `make_optimizer` checks so too."""
+    if name not in OPTIMIZERS:
+        raise ArgumentError('name', name, 'is not a known optimizer; '
+                            'allowed: %s' % ', '.join(OPTIMIZERS))
+
+
+def check_decay_type(decay_type):
+    """Raises `ArgumentError` (argument 'decay_type') unless it is one of
+    `DECAY_TYPES`; `learning_rate_schedule` checks so too."""
+    if decay_type not in DECAY_TYPES:
+        raise ArgumentError('decay_type', decay_type, 'is not known; '
+                            'allowed: %s' % ', '.join(DECAY_TYPES))
+
+
 def configure_cpu_devices(count):
     """Splits the CPU into `count` logical devices, before TF initializes.
 
     Raises:
-      ValueError: if the devices were initialized already with fewer.
+      ArgumentError: if the devices were initialized already with fewer.
     """
     cpus = tf.config.list_physical_devices('CPU')
     try:
@@ -49,10 +67,10 @@ def configure_cpu_devices(count):
         # Already initialized (e.g. by a test harness): fine if enough exist.
         have = len(tf.config.list_logical_devices('CPU'))
         if have < count:
-            raise ValueError(
-                'num_clones=%d with clone_on_cpu needs %d logical CPU devices, '
-                'but TensorFlow was initialized with %d; configure the devices '
-                'before any TensorFlow op runs' % (count, count, have)) from None
+            raise ArgumentError(
+                'count', count, ': %d logical CPU devices are needed, but '
+                'TensorFlow was initialized with %d; configure the devices '
+                'before any TensorFlow op runs' % (count, have)) from None
 
 
 def make_strategy(num_clones=1, clone_on_cpu=False):
@@ -65,18 +83,20 @@ def make_strategy(num_clones=1, clone_on_cpu=False):
     `clone_on_cpu` (call `configure_cpu_devices` first). One device otherwise.
 
     Raises:
-      ValueError: if num_clones is not positive, or there are not enough GPUs.
+      ArgumentError: if num_clones is not positive, or there are not enough GPUs.
     """
     if isinstance(num_clones, bool) or not isinstance(num_clones, int) or \
             num_clones < 1:
-        raise ValueError('num_clones=%r: expected a positive integer'
-                         % (num_clones,))
+        raise ArgumentError('num_clones', num_clones,
+                            ': expected a positive integer')
     if num_workers() > 1:
         if num_clones > 1 and clone_on_cpu:
-            raise ValueError(
-                'num_clones=%d with clone_on_cpu under a multi-worker TF_CONFIG '
-                'is not supported: each worker trains on its own CPU (use '
-                'num_clones=1) or on its GPUs' % num_clones)
+            raise ArgumentError(
+                'num_clones', num_clones,
+                'with {clone_on_cpu} under a multi-worker TF_CONFIG is not '
+                'supported: each worker trains on its own CPU (use '
+                '{num_clones}=1) or on its GPUs',
+                mentions=('clone_on_cpu', 'num_clones'))
         _tolerate_slow_workers()
         return tf.distribute.MultiWorkerMirroredStrategy()
     if num_clones == 1:
@@ -88,10 +108,11 @@ def make_strategy(num_clones=1, clone_on_cpu=False):
     else:
         gpus = tf.config.list_logical_devices('GPU')
         if len(gpus) < num_clones:
-            raise ValueError(
-                'num_clones=%d needs %d GPUs, found %d; pass --clone_on_cpu to '
-                'run the clones on logical CPU devices'
-                % (num_clones, num_clones, len(gpus)))
+            raise ArgumentError(
+                'num_clones', num_clones,
+                'needs %d GPUs, found %d; pass {clone_on_cpu} to run the '
+                'clones on logical CPU devices' % (num_clones, len(gpus)),
+                mentions=('clone_on_cpu',))
         devices = ['/gpu:%d' % i for i in range(num_clones)]
     return tf.distribute.MirroredStrategy(
         devices, cross_device_ops=(tf.distribute.ReductionToOneDevice()
@@ -130,8 +151,8 @@ def num_workers():
         cluster = json.loads(os.environ.get('TF_CONFIG') or '{}').get(
             'cluster', {})
     except ValueError:
-        raise ValueError('TF_CONFIG is not valid JSON: %r'
-                         % os.environ.get('TF_CONFIG')) from None
+        raise ArgumentError('TF_CONFIG', os.environ.get('TF_CONFIG'),
+                            'is not valid JSON') from None
     return max(1, len(cluster.get('chief', [])) + len(cluster.get('worker', [])))
 
 
@@ -155,20 +176,17 @@ def learning_rate_schedule(decay_type, learning_rate, decay_steps_,
     constant.
 
     Raises:
-      ValueError: for an unknown `decay_type`.
+      ArgumentError: for an unknown `decay_type`.
     """
+    check_decay_type(decay_type)
     schedules = tf.keras.optimizers.schedules
     if decay_type == 'exponential':
         return schedules.ExponentialDecay(learning_rate, decay_steps_,
                                           decay_factor, staircase=True)
     if decay_type == 'fixed':
         return float(learning_rate)
-    if decay_type == 'polynomial':
-        return schedules.PolynomialDecay(learning_rate, decay_steps_,
-                                         end_learning_rate, power=1.0,
-                                         cycle=False)
-    raise ValueError('learning_rate_decay_type=%r is not known; allowed: %s'
-                     % (decay_type, ', '.join(DECAY_TYPES)))
+    return schedules.PolynomialDecay(learning_rate, decay_steps_,
+                                     end_learning_rate, power=1.0, cycle=False)
 
 
 def make_optimizer(name, learning_rate, adadelta_rho=0.95,
@@ -184,8 +202,9 @@ def make_optimizer(name, learning_rate, adadelta_rho=0.95,
     the same names and defaults.
 
     Raises:
-      ValueError: for an unknown `name`.
+      ArgumentError: for an unknown `name`.
     """
+    check_optimizer(name)
     opt = tf.keras.optimizers
     if name == 'adadelta':
         return opt.Adadelta(learning_rate, rho=adadelta_rho,
@@ -208,10 +227,7 @@ def make_optimizer(name, learning_rate, adadelta_rho=0.95,
     if name == 'rmsprop':
         return opt.RMSprop(learning_rate, rho=rmsprop_decay,
                            momentum=rmsprop_momentum, epsilon=opt_epsilon)
-    if name == 'sgd':
-        return opt.SGD(learning_rate)
-    raise ValueError('optimizer=%r is not known; allowed: %s'
-                     % (name, ', '.join(OPTIMIZERS)))
+    return opt.SGD(learning_rate)  # 'sgd'
 
 
 def split_scopes(value):
@@ -242,15 +258,16 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
       The checkpoint prefix (a directory resolves to its latest checkpoint).
 
     Raises:
-      ValueError: one line naming the path, the counts and first examples of
+      ArgumentError: one line naming the path, the counts and first examples of
         missing and mis-shaped variables.
     """
     path = _variables.resolve_checkpoint(checkpoint_path)
     try:
         shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
     except (tf.errors.OpError, ValueError) as e:
-        raise ValueError('checkpoint_path=%r cannot be read as a checkpoint: %s'
-                         % (checkpoint_path, str(e).splitlines()[0])) from None
+        raise ArgumentError('checkpoint_path', checkpoint_path,
+                            'cannot be read as a checkpoint: %s'
+                            % str(e).splitlines()[0]) from None
     by_name = dict(shapes)
     for name, key in _variables.object_checkpoint_names(shapes).items():
         by_name.setdefault(name, shapes[key])  # this library's own checkpoints
@@ -272,10 +289,12 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
     if missing and not ignore_missing_vars:
         problems.append('%d missing (e.g. %s)' % (len(missing), missing[0]))
     if problems:
-        raise ValueError(
-            'checkpoint_path=%r does not fit the net: %s of %d variables; use '
-            '--checkpoint_exclude_scopes or --ignore_missing_vars'
-            % (checkpoint_path, ' and '.join(problems), len(var_list)))
+        raise ArgumentError(
+            'checkpoint_path', checkpoint_path,
+            'does not fit the net: %s of %d variables' % (
+                ' and '.join(problems), len(var_list)),
+            hint='use {exclude_scopes} or {ignore_missing_vars}',
+            mentions=('exclude_scopes', 'ignore_missing_vars'))
     # A truncated or corrupt data file shows only when the values are read.
     reader = tf.train.load_checkpoint(path)
     keys = _variables.object_checkpoint_names(shapes)
@@ -284,10 +303,9 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
         try:
             reader.get_tensor(key)
         except (IndexError, ValueError, OSError, tf.errors.OpError) as e:
-            raise ValueError('checkpoint_path=%r is damaged: reading %s '
-                             'failed (%s)' % (path, name,
-                                              str(e).strip().splitlines()[0])
-                             ) from None
+            raise ArgumentError(
+                'checkpoint_path', path, 'is damaged: reading %s failed (%s)'
+                % (name, str(e).strip().splitlines()[0])) from None
     return path
 
 
@@ -313,19 +331,19 @@ def variables_to_train(model, trainable_scopes=()):
     """The trainable variables under any of `trainable_scopes` (all if none).
 
     Raises:
-      ValueError: if the scopes select no variable.
+      ArgumentError: if the scopes select no variable.
     """
     if not trainable_scopes:
         return model.trainable_variables
     chosen = [v for v in model.trainable_variables
               if any(_name(v).startswith(s) for s in trainable_scopes)]
     if not chosen:
-        raise ValueError('trainable_scopes=%r selects none of the %d trainable '
-                         'variables (names start like %r)'
-                         % (','.join(trainable_scopes),
-                            len(model.trainable_variables),
-                            _name(model.trainable_variables[0])
-                            if model.trainable_variables else ''))
+        raise ArgumentError(
+            'trainable_scopes', ','.join(trainable_scopes),
+            'selects none of the %d trainable variables (names start like %r)'
+            % (len(model.trainable_variables),
+               _name(model.trainable_variables[0])
+               if model.trainable_variables else ''))
     return chosen
 
 

@@ -14,6 +14,7 @@ import tensorflow as tf
 from absl import logging
 
 from slim import scopes
+from slim.errors import ArgumentError
 
 __all__ = [
     'model_variable', 'variable', 'get_variables', 'get_model_variables',
@@ -221,20 +222,20 @@ def resolve_checkpoint(checkpoint_path):
     or the prefix itself.
 
     Raises:
-      ValueError: if the directory holds no checkpoint or the prefix does
+      ArgumentError: if the directory holds no checkpoint or the prefix does
         not exist.
     """
     if tf.io.gfile.isdir(checkpoint_path):
         latest = tf.train.latest_checkpoint(checkpoint_path)
         if latest is None:
-            raise ValueError('checkpoint_path=%r: the directory holds no '
-                             'checkpoint' % checkpoint_path)
+            raise ArgumentError('checkpoint_path', checkpoint_path,
+                                ': the directory holds no checkpoint')
         return latest
     if not (tf.io.gfile.exists(checkpoint_path + '.index') or
             tf.io.gfile.exists(checkpoint_path)):
-        raise ValueError('checkpoint_path=%r does not exist (expected a '
-                         'checkpoint prefix with a .index file, or a '
-                         'directory)' % checkpoint_path)
+        raise ArgumentError('checkpoint_path', checkpoint_path,
+                            'does not exist (expected a checkpoint prefix '
+                            'with a .index file, or a directory)')
     return checkpoint_path
 
 

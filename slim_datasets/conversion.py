@@ -32,6 +32,7 @@ import tempfile
 import tensorflow as tf
 from absl import logging
 
+from slim.errors import ArgumentError
 from slim_datasets import dataset_utils
 
 ConversionResult = collections.namedtuple(
@@ -55,7 +56,7 @@ SHARED_FILENAMES = (dataset_utils.LABELS_FILENAME, 'split_sizes.json')
 _TFRECORD_RE = re.compile(r'(\.tfrecords?$)|(-\d{5}-of-\d{5}$)')
 
 
-class ForeignFilesError(ValueError):
+class ForeignFilesError(ArgumentError):
     """A folder holds files that writing a dataset into it would replace or mix with."""
 
 
@@ -74,27 +75,28 @@ def check_dataset_dir(dataset_dir, name, splits):
         of `name`; the message names `dataset_dir` and a few of those files.
     """
     if not dataset_dir:
-        raise ValueError('dataset_dir=%r: expected the folder the TFRecord shards and '
-                         'labels.txt go to.' % (dataset_dir,))
+        raise ArgumentError('dataset_dir', dataset_dir, ': expected the folder the '
+                            'TFRecord shards and labels.txt go to.')
     if os.path.exists(dataset_dir) and not os.path.isdir(dataset_dir):
-        raise ValueError('dataset_dir=%r is a file; expected a folder (new, empty, or '
-                         'holding the %r dataset) for the TFRecord shards and '
-                         'labels.txt.' % (dataset_dir, name))
+        raise ArgumentError('dataset_dir', dataset_dir,
+                            'is a file; expected a folder (new, empty, or holding the '
+                            '%r dataset) for the TFRecord shards and labels.txt.' % name)
     own, foreign, shared = _scan(dataset_dir, name, splits)
     if foreign:
         raise ForeignFilesError(
-            'dataset_dir=%r holds TFRecord files that are not the %r dataset\'s (%s); '
-            'expected a new or empty folder, or one holding only the %r dataset: a '
-            'folder has one labels.txt, and readers would mix the shards. Choose '
-            'another dataset_dir.'
-            % (dataset_dir, name, dataset_utils.some_names(foreign), name))
+            'dataset_dir', dataset_dir,
+            'holds TFRecord files that are not the %r dataset\'s (%s); expected a new '
+            'or empty folder, or one holding only the %r dataset: a folder has one '
+            'labels.txt, and readers would mix the shards. Choose another {dataset_dir}.'
+            % (name, dataset_utils.some_names(foreign), name), mentions=('dataset_dir',))
     if shared and not own:
         raise ForeignFilesError(
-            'dataset_dir=%r holds %s beside no %r shard, so no conversion of %r wrote '
-            'it; expected a new or empty folder, or one holding the %r dataset. Move '
-            '%s away or choose another dataset_dir.'
-            % (dataset_dir, ' and '.join(shared), name, name, name,
-               'it' if len(shared) == 1 else 'them'))
+            'dataset_dir', dataset_dir,
+            'holds %s beside no %r shard, so no conversion of %r wrote it; expected a '
+            'new or empty folder, or one holding the %r dataset. Move %s away or choose '
+            'another {dataset_dir}.'
+            % (' and '.join(shared), name, name, name,
+               'it' if len(shared) == 1 else 'them'), mentions=('dataset_dir',))
 
 
 def existing_dataset_files(dataset_dir, name, splits):

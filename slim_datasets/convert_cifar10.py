@@ -15,6 +15,7 @@ from slim_datasets import cifar10
 from slim_datasets import conversion
 from slim_datasets import convert_flowers
 from slim_datasets import dataset_utils
+from slim_datasets import download
 
 DATA_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 NUM_TRAIN_FILES = 5
@@ -55,9 +56,11 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
         batches = os.path.join(source, 'cifar-10-batches-py')
         splits = {'train': ['data_batch_%d' % (i + 1) for i in range(NUM_TRAIN_FILES)],
                   'test': ['test_batch']}
-        shown = ('archive=%r' if archive else 'The archive %r') % (archive_path,)
+        def fail(problem):
+            return download.archive_error(archive_path, archive and 'archive',
+                                          problem)
         for split_name, filenames in splits.items():
-            images, labels = _load_batches(batches, filenames, shown)
+            images, labels = _load_batches(batches, filenames, fail)
             sizes[split_name] = conversion.write_split(
                 _examples(images, labels), len(labels), out, 'cifar10', split_name,
                 len(filenames))
@@ -68,13 +71,13 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
     return conversion.ConversionResult(dataset_dir, sizes, 0, [], True)
 
 
-def _load_batches(batches_dir, filenames, shown):
+def _load_batches(batches_dir, filenames, fail):
     images, labels = [], []
     for filename in filenames:
         path = os.path.join(batches_dir, filename)
         if not os.path.isfile(path):
-            raise ValueError('%s lacks %s (in cifar-10-batches-py/); expected the python '
-                             'version, cifar-10-python.tar.gz.' % (shown, filename))
+            raise fail('lacks %s (in cifar-10-batches-py/); expected the python '
+                       'version, cifar-10-python.tar.gz.' % filename)
         try:
             # The official batches are pickles; only open archives you trust.
             with open(path, 'rb') as f:
@@ -85,14 +88,13 @@ def _load_batches(batches_dir, filenames, shown):
             batch_labels = [int(label) for label in batch[b'labels']]
         except (pickle.UnpicklingError, EOFError, AttributeError, IndexError, KeyError,
                 TypeError, ValueError) as e:
-            raise ValueError('%s holds a cifar-10-batches-py/%s that is not a CIFAR-10 '
-                             'batch (%s: %s); expected the python version, '
-                             'cifar-10-python.tar.gz.'
-                             % (shown, filename, type(e).__name__, e)) from None
+            raise fail('holds a cifar-10-batches-py/%s that is not a CIFAR-10 batch '
+                       '(%s: %s); expected the python version, cifar-10-python.tar.gz.'
+                       % (filename, type(e).__name__, e)) from None
         if len(batch_labels) != len(batch_images):
-            raise ValueError('%s holds a cifar-10-batches-py/%s with %d images but %d '
-                             'labels; expected one label per image.'
-                             % (shown, filename, len(batch_images), len(batch_labels)))
+            raise fail('holds a cifar-10-batches-py/%s with %d images but %d labels; '
+                       'expected one label per image.'
+                       % (filename, len(batch_images), len(batch_labels)))
         images.append(batch_images)
         labels.extend(batch_labels)
     return np.concatenate(images), labels

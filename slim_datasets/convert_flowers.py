@@ -6,6 +6,7 @@ every machine), labels.txt of the sorted class names.
 """
 import os
 
+from slim.errors import ArgumentError
 from slim_datasets import conversion
 from slim_datasets import convert_folder
 from slim_datasets import download
@@ -53,14 +54,14 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False, seed=RANDOM_SE
                 source_dir, dataset_dir, name='flowers', num_validation=num_validation,
                 num_shards=NUM_SHARDS, seed=seed, num_workers=num_workers,
                 overwrite=True)
-        except ValueError as e:
+        except ArgumentError as e:
             # The unpacked folder is gone when this is read: name the archive.
-            said = 'source_dir=%r' % (source_dir,)
-            if not str(e).startswith(said):
+            if e.argument != 'source_dir':
                 raise
-            shown = ('archive=%r' if archive else 'The archive %r') % (archive_path,)
-            raise ValueError('%s, unpacked,%s' % (shown, str(e)[len(said):].replace(
-                source_dir, 'flower_photos'))) from None
+            problem = e.message(hint=False)[len('source_dir=%r' % (source_dir,)):]
+            raise download.archive_error(
+                archive_path, archive and 'archive',
+                ', unpacked,' + problem.replace(source_dir, 'flower_photos')) from None
     if downloaded:  # as TF-Slim, drop the archive once converted
         os.remove(archive_path)
     return result
@@ -87,7 +88,7 @@ def fetch(url, dataset_dir, archive=None):
 def check_archive(archive):
     """Raises a ValueError naming `archive` if it is given but does not exist."""
     if archive and not os.path.exists(archive):
-        raise ValueError('archive=%r does not exist.' % (archive,))
+        raise ArgumentError('archive', archive, 'does not exist.')
 
 
 def unpack(archive_path, given, downloaded, target, expected):

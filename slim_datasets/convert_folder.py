@@ -19,6 +19,7 @@ import random
 
 from absl import logging
 
+from slim.errors import ArgumentError
 from slim_datasets import conversion
 from slim_datasets import custom
 from slim_datasets import dataset_utils
@@ -56,22 +57,23 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
         dataset's shards, a `labels.txt` of its own); nothing is written then.
     """
     if not os.path.isdir(source_dir):
-        raise ValueError('source_dir=%r is not a folder; expected a folder with one '
-                         'sub-folder of images per class.' % (source_dir,))
+        raise ArgumentError('source_dir', source_dir, 'is not a folder; expected a '
+                            'folder with one sub-folder of images per class.')
     if not 0.0 <= validation_fraction < 1.0:
-        raise ValueError('validation_fraction=%r: expected a number in [0, 1).'
-                         % (validation_fraction,))
+        raise ArgumentError('validation_fraction', validation_fraction,
+                            ': expected a number in [0, 1).')
     if not isinstance(num_shards, int) or num_shards < 1:
-        raise ValueError('num_shards=%r: expected a positive integer.' % (num_shards,))
+        raise ArgumentError('num_shards', num_shards, ': expected a positive integer.')
     if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
-        raise ValueError('num_workers=%r: expected None or an integer >= 0.'
-                         % (num_workers,))
+        raise ArgumentError('num_workers', num_workers,
+                            ': expected None or an integer >= 0.')
     files, class_names = list_image_files(source_dir)
     if num_validation is None:
         num_validation = int(round(len(files) * validation_fraction))
     if not isinstance(num_validation, int) or not 0 <= num_validation < len(files):
-        raise ValueError('num_validation=%r: expected an integer in [0, %d), the number '
-                         'of files in %s.' % (num_validation, len(files), source_dir))
+        raise ArgumentError('num_validation', num_validation,
+                            ': expected an integer in [0, %d), the number of files in '
+                            '%s.' % (len(files), source_dir))
     if conversion.keep_existing(dataset_dir, name, overwrite, SPLITS):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
 
@@ -99,11 +101,12 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
             custom.write_split_sizes(staging, split_name, shards, size)
         if not sizes:
             path, reason = min(skipped)
-            raise ValueError(
-                'source_dir=%r holds no image that can be decoded: all %d files in its '
-                'class sub-folders %s were skipped (e.g. %s: %s); expected JPEG, PNG or '
-                'other image files Pillow reads.' % (
-                    source_dir, len(skipped), dataset_utils.some_names(class_names),
+            raise ArgumentError(
+                'source_dir', source_dir,
+                'holds no image that can be decoded: all %d files in its class '
+                'sub-folders %s were skipped (e.g. %s: %s); expected JPEG, PNG or other '
+                'image files Pillow reads.' % (
+                    len(skipped), dataset_utils.some_names(class_names),
                     os.path.relpath(path, source_dir), reason))
         for split_name in SPLITS:
             if splits[split_name] and split_name not in sizes:
@@ -131,8 +134,9 @@ def list_image_files(source_dir):
     class_names = sorted(d for d in os.listdir(source_dir)
                          if not d.startswith('.') and os.path.isdir(os.path.join(source_dir, d)))
     if not class_names:
-        raise ValueError('source_dir=%r has no class sub-folders; expected one folder of '
-                         'images per class, e.g. %s/daisy/1.jpg.' % (source_dir, source_dir))
+        raise ArgumentError('source_dir', source_dir,
+                            'has no class sub-folders; expected one folder of images '
+                            'per class, e.g. %s/daisy/1.jpg.' % source_dir)
     files = []
     for class_id, class_name in enumerate(class_names):
         for root, dirs, filenames in os.walk(os.path.join(source_dir, class_name)):
@@ -140,8 +144,8 @@ def list_image_files(source_dir):
             files.extend((os.path.join(root, f), class_id)
                          for f in filenames if not f.startswith('.'))
     if not files:
-        raise ValueError('source_dir=%r has class sub-folders %s but no files in them.'
-                         % (source_dir, class_names))
+        raise ArgumentError('source_dir', source_dir, 'has class sub-folders %s but no '
+                            'files in them.' % class_names)
     return sorted(files), class_names
 
 

@@ -14,6 +14,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
+from slim.errors import ArgumentError
 from slim_datasets import conversion
 from slim_datasets import convert_flowers
 from slim_datasets import dataset_utils
@@ -88,7 +89,7 @@ def _gather_sources(source, archive, url):
                  for f in files if f in names}
         missing = [n for n in names if n not in found]
         if missing:
-            raise ValueError('archive=%r lacks the MNIST files %s.' % (archive, missing))
+            raise ArgumentError('archive', archive, 'lacks the MNIST files %s.' % missing)
         os.makedirs(source, exist_ok=True)
         for name in names:
             shutil.copyfile(found[name], os.path.join(source, name))

@@ -12,6 +12,7 @@ import re
 import tensorflow as tf
 from absl import logging
 
+from slim.errors import ArgumentError, MissingFileError
 from slim_datasets import dataset_utils
 from slim_datasets import tfrecord_check
 from slim_datasets import tfrecord_dataset
@@ -42,19 +43,20 @@ def get_split(split_name, dataset_dir, file_pattern=None):
         the message names the shard, the byte and what is wrong.
     """
     if not dataset_dir:
-        raise ValueError('dataset_dir=%r: the custom dataset needs the folder that holds '
-                         'its shards and labels.txt.' % (dataset_dir,))
+        raise ArgumentError('dataset_dir', dataset_dir, ': the custom dataset needs the '
+                            'folder that holds its shards and labels.txt.')
     if not dataset_utils.has_labels(dataset_dir):
-        raise FileNotFoundError(
-            'The custom dataset in %r has no %s (one "id:name" line per class); the '
-            'folder converter writes it.' % (dataset_dir, dataset_utils.LABELS_FILENAME))
+        raise MissingFileError(
+            'dataset_dir', dataset_dir, 'has no %s (one "id:name" line per class) for '
+            'the custom dataset; the folder converter writes it.'
+            % dataset_utils.LABELS_FILENAME)
     if file_pattern is None:
         splits = available_splits(dataset_dir)
         if split_name not in splits:
-            raise ValueError(
-                'split_name=%r is not a split of the custom dataset in %r; valid names '
-                '(from the shard names): %s.' % (split_name, dataset_dir,
-                                                  ', '.join(splits) or 'none found'))
+            raise ArgumentError(
+                'split_name', split_name, 'is not a split of the custom dataset in %r; '
+                'valid names (from the shard names): %s.'
+                % (dataset_dir, ', '.join(splits) or 'none found'))
         file_pattern = '*_%s_*-of-*.tfrecord'
     labels_to_names = dataset_utils.read_label_file(dataset_dir)
     shards = tfrecord_dataset.find_shards(dataset_dir, file_pattern, 'custom', split_name)

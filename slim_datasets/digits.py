@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from slim.errors import ArgumentError
 from slim_datasets import conversion
 from slim_datasets import dataset_utils
 from slim_datasets import tfrecord_dataset
@@ -74,8 +75,9 @@ def get_split(split_name, dataset_dir=None, file_pattern=None):
         that are not the digits dataset's; see `build`.
     """
     if split_name not in SPLITS_TO_SIZES:
-        raise ValueError('split_name=%r is not a split of the digits dataset; valid '
-                         'names: %s.' % (split_name, ', '.join(sorted(SPLITS_TO_SIZES))))
+        raise ArgumentError('split_name', split_name,
+                            'is not a split of the digits dataset; valid names: %s.'
+                            % ', '.join(sorted(SPLITS_TO_SIZES)))
     dataset_dir = build(dataset_dir)
     # 1,797 images of 2 kB decoded: keeping them in memory saves the decoding
     # each epoch, which would cost more CPU than training LeNet on them.
@@ -165,20 +167,21 @@ def check_folder(dataset_dir, given=None):
     """
     shown = given or dataset_dir
     if os.path.exists(dataset_dir) and not os.path.isdir(dataset_dir):
-        raise ValueError(
-            'dataset_dir=%r is a file; expected a folder for the embedded digits '
-            'dataset (a new or empty one, or its cache).' % (shown,))
+        raise ArgumentError(
+            'dataset_dir', shown, 'is a file; expected a folder for the embedded '
+            'digits dataset (a new or empty one, or its cache).')
     if not os.path.isdir(dataset_dir):
         return
     foreign = sorted(name for name in os.listdir(dataset_dir)
                      if not _is_own(dataset_dir, name))
     if foreign:
         raise conversion.ForeignFilesError(
-            'dataset_dir=%r holds files that are not the embedded digits dataset\'s '
-            '(%s); expected a folder that does not exist, an empty one, or one holding '
-            'only the digits dataset. The digits are never written beside other data: '
-            'to read another dataset, pass its name as dataset_name.'
-            % (shown, dataset_utils.some_names(foreign)))
+            'dataset_dir', shown,
+            'holds files that are not the embedded digits dataset\'s (%s); expected a '
+            'folder that does not exist, an empty one, or one holding only the digits '
+            'dataset. The digits are never written beside other data: to read another '
+            'dataset, pass its name as {name} (now \'digits\').'
+            % dataset_utils.some_names(foreign), mentions=('name',))
 
 
 def load_images():

@@ -18,6 +18,8 @@ import zlib
 
 from absl import logging
 
+from slim.errors import ArgumentError
+
 _CHUNK = 1 << 20
 
 
@@ -101,10 +103,18 @@ def extract_tar(archive_path, target_dir, expected='a tar archive', argument=Non
         # bz2's "Invalid data stream"); one with an errno is the disk's, not the data's.
         if isinstance(e, OSError) and e.errno is not None:
             raise
-        shown = ('%s=%r' % (argument, archive_path) if argument
-                 else 'The archive %r' % (archive_path,))
-        raise ValueError('%s is not a readable tar archive: %s; expected %s.'
-                         % (shown, _unreadable_reason(e), expected)) from None
+        raise archive_error(archive_path, argument,
+                            'is not a readable tar archive: %s; expected %s.'
+                            % (_unreadable_reason(e), expected)) from None
+
+
+def archive_error(archive_path, argument, problem):
+    """The error for `problem` with an archive: an `ArgumentError` of
+    `argument` if the archive was given by one, else a ValueError naming the
+    (downloaded) archive."""
+    if argument:
+        return ArgumentError(argument, archive_path, problem)
+    return ValueError('The archive %r %s' % (archive_path, problem))
 
 
 def _check_member(member, target, archive_path):

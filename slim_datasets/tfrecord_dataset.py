@@ -20,6 +20,7 @@ import tensorflow as tf
 from absl import logging
 from PIL import Image
 
+from slim.errors import ArgumentError, MissingFileError
 from slim_datasets import dataset_utils
 from slim_datasets import tfrecord_check
 
@@ -203,8 +204,9 @@ def make_split(name, split_name, dataset_dir, file_pattern, default_patterns,
       FileNotFoundError: if no shard matches (see `find_shards`).
     """
     if split_name not in splits_to_sizes:
-        raise ValueError('split_name=%r is not a split of the %r dataset; valid names: %s.'
-                         % (split_name, name, ', '.join(sorted(splits_to_sizes))))
+        raise ArgumentError('split_name', split_name,
+                            'is not a split of the %r dataset; valid names: %s.'
+                            % (name, ', '.join(sorted(splits_to_sizes))))
     patterns = [file_pattern] if file_pattern else list(default_patterns)
     if labels_to_names is None and dataset_dir and dataset_utils.has_labels(dataset_dir):
         labels_to_names = dataset_utils.read_label_file(dataset_dir)
@@ -226,19 +228,21 @@ def find_shards(dataset_dir, file_patterns, name='dataset', split_name='split'):
       FileNotFoundError: if no file matches; the message names the patterns.
     """
     if not dataset_dir:
-        raise ValueError('dataset_dir=%r: the %r dataset needs the folder its TFRecord '
-                         'shards are in.' % (dataset_dir, name))
+        raise ArgumentError('dataset_dir', dataset_dir, ': the %r dataset needs the '
+                            'folder its TFRecord shards are in.' % name)
     if isinstance(file_patterns, str):
         file_patterns = [file_patterns]
     globs = [os.path.join(dataset_dir, p % split_name if '%s' in p else p)
              for p in file_patterns]
     paths = sorted({path for pattern in globs for path in tf.io.gfile.glob(pattern)})
     if not paths:
-        raise FileNotFoundError(
-            'dataset_dir=%r has no TFRecord shards of the %r dataset for %r: nothing '
-            'matches %s. Convert the data first (download_and_convert_data.py), or '
-            'pass the folder that holds the shards as dataset_dir.'
-            % (dataset_dir, name, split_name, ' or '.join(repr(g) for g in globs)))
+        raise MissingFileError(
+            'dataset_dir', dataset_dir,
+            'has no TFRecord shards of the %r dataset for %r: nothing matches %s. '
+            'Convert the data first (download_and_convert_data.py), or pass the '
+            'folder that holds the shards as {dataset_dir}.'
+            % (name, split_name, ' or '.join(repr(g) for g in globs)),
+            mentions=('dataset_dir',))
     return paths
 
 
@@ -263,11 +267,12 @@ def _check_not_empty(paths, dataset_dir, name, split_name):
     for path in paths:
         if tf.io.gfile.stat(path).length > 0:
             return
-    raise ValueError(
-        'dataset_dir=%r: the %r split of the %r dataset holds no records: its shards '
+    raise ArgumentError(
+        'dataset_dir', dataset_dir,
+        ': the %r split of the %r dataset holds no records: its shards '
         '(%s) are empty files; expected at least one record. Re-create the dataset '
         '(re-convert it), or pass the folder that holds it.'
-        % (dataset_dir, split_name, name,
+        % (split_name, name,
            dataset_utils.some_names([os.path.basename(p) for p in paths])))
 
 
@@ -324,7 +329,7 @@ def _sentinel_record():
 
 def _check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError('%s=%r: expected a positive integer.' % (name, value))
+        raise ArgumentError(name, value, ': expected a positive integer.')
 
 
 _SENTINEL_RECORD = _sentinel_record()

@@ -169,7 +169,10 @@ def test_a_folder_of_someone_elses_files_is_refused_and_left_alone(tmp_path):
         assert message.startswith('dataset_dir=%r holds files that are not the embedded '
                                   'digits dataset' % str(photos))
         assert 'cat.png, holiday.jpg, labels.txt, sub' in message
-        assert 'dataset_name' in message and '\n' not in message
+        # It points at the factory's `name`, which the drivers call
+        # --dataset_name.
+        assert "pass its name as name (now 'digits')" in message
+        assert info.value.mentions == ('name',) and '\n' not in message
         assert _snapshot(photos) == before  # not a byte written, not even a temp folder
     assert isinstance(info.value, ValueError)
 

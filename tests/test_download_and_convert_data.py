@@ -646,12 +646,12 @@ def test_script_bad_input_is_one_line_and_status_2(tmp_path, script):
          "cifar10_train_00001-of-00005.tfrecord, cifar10_train_00002-of-00005.tfrecord "
          "and 2 more); expected a new or empty folder, or one holding only the 'flowers' "
          "dataset: a folder has one labels.txt, and readers would mix the shards. Choose "
-         "another dataset_dir." % str(cifar), cifar),
+         "another --dataset_dir." % str(cifar), cifar),
         (flowers_flags + ['--dataset_dir=%s' % mine, '--archive=%s' % flowers,
                           '--overwrite'],
          "--dataset_dir=%r holds labels.txt beside no 'flowers' shard, so no conversion "
          "of 'flowers' wrote it; expected a new or empty folder, or one holding the "
-         "'flowers' dataset. Move it away or choose another dataset_dir." % str(mine),
+         "'flowers' dataset. Move it away or choose another --dataset_dir." % str(mine),
          mine),
         (['--dataset_name=folder', '--source_dir=%s' % no_images, '--dataset_dir=%s' % new,
           '--num_shards=0'],

@@ -116,10 +116,12 @@ def test_value_checks_name_the_flag_and_the_value(tmp_path):
 
 def test_factory_errors_become_flag_errors(tmp_path):
     with pytest.raises(cli.FlagError, match=r"^--dataset_name='nope' is not a "
-                                            r'known dataset; allowed: .*digits'):
+                                            r'known dataset; valid names: '
+                                            r'.*digits'):
         cli.get_dataset('nope', 'train', None)
-    with pytest.raises(cli.FlagError, match=r'^--dataset_dir is required for '
-                                            r"--dataset_name='flowers'"):
+    with pytest.raises(cli.FlagError, match=r"^--dataset_dir=None: the "
+                                            r"'flowers' dataset needs the "
+                                            r'folder it is in'):
         cli.get_dataset('flowers', 'train', None)
     with pytest.raises(cli.FlagError, match=r"^--dataset_dir='/no/such' does "
                                             r'not exist$'):

@@ -149,17 +149,18 @@ def test_flag_defaults_are_tf_slims():
     (['--model_name=nope'], r"--model_name='nope' is not a known net; "
                             r"allowed: .*lenet"),
     (['--dataset_name=nope'], r"--dataset_name='nope' is not a known "
-                              r"dataset; allowed: .*digits"),
+                              r"dataset; valid names: .*digits"),
     (['--preprocessing_name=nope'], r"--preprocessing_name='nope' is not a "
                                     r"known preprocessing"),
-    (['--optimizer=nope'], r"--optimizer='nope' is not known; allowed: "
+    (['--optimizer=nope'], r"--optimizer='nope' is not a known optimizer; "
+                           r"allowed: "
                            r"adadelta, adagrad, adam, ftrl, momentum, rmsprop, "
                            r"sgd"),
     (['--learning_rate_decay_type=cosine'], r"--learning_rate_decay_type="
                                             r"'cosine' is not known"),
     (['--mixed_precision=fp8'], r"--mixed_precision='fp8' is not known"),
-    (['--dataset_name=flowers'], r'--dataset_dir is required for '
-                                 r"--dataset_name='flowers'"),
+    (['--dataset_name=flowers'], r"--dataset_dir=None: the 'flowers' dataset "
+                                 r'needs the folder it is in'),
     (['--dataset_name=flowers', '--dataset_dir=/no/such/dir'],
      r"--dataset_dir='/no/such/dir' does not exist"),
     (['--dataset_split_name=nope'], r"--dataset_split_name='nope' is not a "
@@ -362,9 +363,10 @@ def test_fine_tune_from_one_of_our_checkpoints(tmp_path, digits_dir, caplog,
             '--checkpoint_path=' + first, '--labels_offset=1',
             '--checkpoint_exclude_scopes=LeNet/fc4', '--max_number_of_steps=3']
     assert train_in_process(*args) == 2
-    assert re.search(r'error: --trainable_scopes: .*ckpt-2 was trained with 2 '
-                     r'variables to train \(LeNet/fc4/weights, \.\.\.\), this '
-                     r'run trains 8', capsys.readouterr().err)
+    assert re.search(r"error: --train_dir='.*': its checkpoint .*ckpt-2 was "
+                     r'trained with 2 variables to train \(LeNet/fc4/weights, '
+                     r'\.\.\.\), this run trains 8 .*; resume with the same '
+                     r'--trainable_scopes', capsys.readouterr().err)
     assert train_in_process(*args, '--trainable_scopes=LeNet/fc4') == 0
     assert 'Ignoring --checkpoint_path because a checkpoint already exists' \
         in caplog.text
