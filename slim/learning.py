@@ -36,6 +36,7 @@ import tensorflow as tf
 from absl import logging
 
 from slim import losses as _losses
+from slim import model as _model
 from slim import summaries
 from slim import train_dirs
 from slim import variables as _variables
@@ -201,7 +202,7 @@ def _train(model, dataset, optimizer, train_dir, loss_fn, number_of_steps,
         logging.info('Resuming from %s at step %d', latest,
                      _global_step(optimizer))
         if averages is not None and not tf.train.load_checkpoint(
-                latest).has_tensor(_variables.object_key('ema/_vars/',
+                latest).has_tensor(_model.object_key('ema/_vars/',
                                                next(iter(averages.averages)))):
             averages.reset()  # the run had no averages: start them now
     else:
@@ -285,7 +286,7 @@ def check_resume(train_dir, variables_to_train, model=None, latest=None):
     reader = tf.train.load_checkpoint(latest)
     if model is not None:
         missing = [v.name.split(':')[0] for v in model.variables
-                   if not reader.has_tensor(_variables.object_key(
+                   if not reader.has_tensor(_model.object_key(
                        'model/_vars/', v.name.split(':')[0]))]
         if missing:
             raise ArgumentError(

@@ -18,8 +18,7 @@ import threading
 
 import tensorflow as tf
 
-from slim import scopes
-from slim import variables as _variables
+from slim import calls
 
 __all__ = ['Model']
 
@@ -64,16 +63,10 @@ class Model(tf.Module):
         call_kwargs = dict(self._default_kwargs)
         call_kwargs.update(kwargs)
         training = call_kwargs.get('is_training')
-        state = _variables._CallState(
-            self, training if isinstance(training, bool) else None)
-        stack = _variables._call_stack()
-        stack.append(state)
-        try:
-            with scopes.fresh_name_state():
-                outputs = self._fn(*args, **call_kwargs)
-        finally:
-            stack.pop()
-        self._local.losses = state.losses
+        with calls.running(self, training if isinstance(training, bool)
+                           else None) as call:
+            outputs = self._fn(*args, **call_kwargs)
+        self._local.losses = call.losses
         return outputs
 
     def build(self, *input_specs, **kwargs):
@@ -172,10 +165,17 @@ class Model(tf.Module):
     def __repr__(self):
         return 'slim.Model(%s, %d variables)' % (self.name, len(self._vars))
 
-    # -- the store -----------------------------------------------------------
+    # -- the store: what a running call (slim.calls) asks of its model ------
 
-    def _create_variable(self, full_name, shape, dtype, initializer, trainable,
-                         synchronization, aggregation, device):
+    def find_variable(self, name):
+        """The variable with TF-Slim name `name`, or None."""
+        return self._vars.get(name)
+
+    def create_variable(self, name, shape, dtype, initializer, trainable,
+                        model_variable, synchronization, aggregation, device):
+        """Creates the variable `name` (a full TF-Slim name) outside any
+        trace, or returns it if another thread just did; layers reach it
+        through `slim.model_variable` and `slim.variable`."""
         if initializer is None:
             initializer = (tf.initializers.GlorotUniform() if dtype.is_floating
                            else tf.zeros_initializer())
@@ -194,17 +194,78 @@ class Model(tf.Module):
                 'Variable %s would be created inside a replica function '
                 '(strategy.run). Build the model first in cross-replica '
                 'context: call it once, or model.build(spec), inside '
-                '`with strategy.scope():`.' % full_name)
+                '`with strategy.scope():`.' % name)
         with self._create_lock, tf.init_scope(), \
                 tf.compat.v1.name_scope(None):
             # Another thread may have created it while this one waited.
-            if full_name in self._vars:
-                return self._vars[full_name]
+            if name in self._vars:
+                return self._vars[name]
             with tf.device(device) if device else contextlib.nullcontext():
                 var = tf.Variable(
-                    initial_value, name=full_name, trainable=trainable,
+                    initial_value, name=name, trainable=trainable,
                     dtype=dtype, synchronization=synchronization,
                     aggregation=aggregation)
-            self._vars[full_name] = var
+            self._vars[name] = var
+            if model_variable:
+                self._model_variable_names.add(name)
         return var
 
+
+# --------------------------------------------------------------------------
+# The checkpoint keys of the store: `tf.train.Checkpoint(model=model)` saves
+# each variable under its key in `_vars` (MovingAverages keeps its shadows in
+# a `_vars` dict too); these name-based views read them back.
+
+def object_key(prefix, name):
+    """The `tf.train.Checkpoint` key of entry `name` of a `_vars` dict.
+
+    `prefix` is the path of the dict, e.g. `'model/_vars/'`. The object
+    graph escapes a dict key's '.' as '..' and '/' as '.S'.
+    """
+    return '%s%s/.ATTRIBUTES/VARIABLE_VALUE' % (prefix, _escape_key(name))
+
+
+def parse_object_key(key):
+    """`(prefix, name)` of a key made by `object_key`, or None for others."""
+    m = _OBJECT_KEY.match(key)
+    if m is None:
+        return None
+    return m.group(1) or '', _unescape_key(m.group(2))
+
+
+_OBJECT_KEY = re.compile(
+    r'^((?:.*/)?_vars/)([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE$')
+_ESCAPED = re.compile(r'\.(.)')
+
+
+def _escape_key(name):
+    return name.replace('.', '..').replace('/', '.S')
+
+
+def _unescape_key(escaped):
+    # Left to right, one escape at a time: 'a..Sb' is 'a.Sb', not 'a./b'.
+    def one(m):
+        if m.group(1) == '.':
+            return '.'
+        if m.group(1) == 'S':
+            return '/'
+        raise ValueError('checkpoint key part %r has an unknown escape %r'
+                         % (escaped, m.group(0)))
+    return _ESCAPED.sub(one, escaped)
+
+
+def object_checkpoint_names(shapes):
+    """Maps TF-Slim names to the keys of a `tf.train.Checkpoint` of a Model.
+
+    `shapes` is a checkpoint's `{key: shape}` (or any iterable of its keys).
+    """
+    found = {}
+    for key in shapes:
+        parsed = parse_object_key(key)
+        if parsed is None:
+            continue
+        name = parsed[1]
+        # The shortest path is the model itself, not a copy held elsewhere.
+        if name not in found or len(key) < len(found[name]):
+            found[name] = key
+    return found

@@ -2,9 +2,9 @@
 
 `arg_scope` sets default keyword arguments for a list of layer functions, as
 TF-Slim's does. `variable_scope` builds the TF-Slim variable names
-(`Net/Conv/weights`, `Net/Conv_1/weights`, ...) from a name stack that lives in
-the thread that runs the net, because a distribution strategy may run each
-replica's copy of a net on its own thread.
+(`Net/Conv/weights`, `Net/Conv_1/weights`, ...) on the name stack of the running
+model call (`slim.calls`), which is its thread's: a distribution strategy may
+run each replica's copy of a net on its own thread.
 """
 import contextlib
 import functools
@@ -13,6 +13,9 @@ import threading
 import weakref
 
 import tensorflow as tf
+
+from slim import calls
+from slim.calls import VariableScope
 
 __all__ = [
     'arg_scope', 'add_arg_scope', 'current_arg_scope', 'has_arg_scope',
@@ -188,60 +191,21 @@ def _op_name(op):
 # --------------------------------------------------------------------------
 # variable_scope
 
-class VariableScope:
-    """What `variable_scope` yields: the full name and the reuse setting."""
-
-    def __init__(self, name, reuse):
-        self.name = name
-        self.reuse = reuse
-        self.original_name_scope = name + '/' if name else ''
-
-    def __repr__(self):
-        return 'VariableScope(name=%r, reuse=%r)' % (self.name, self.reuse)
-
-
-class _NameState:
-    """Per-thread naming state of one model call.
-
-    `counts` follows TF1's variable scope store: how often each full scope
-    name was opened, which drives default-name uniquification.
-    `name_scopes` follows TF1's graph: the name scopes in use (lower case),
-    which makes the names of layers without variables unique (`MaxPool2D`,
-    `MaxPool2D_1`, ...); it is kept only inside a model call.
-    """
-
-    def __init__(self, in_call=False):
-        self.stack = [VariableScope('', None)]
-        self.counts = {}
-        self.name_scopes = {}
-        self.in_call = in_call
-
-
 def _name_state():
-    state = getattr(_local, 'name_state', None)
+    """The naming state: the running model call's, else this thread's own
+    (outside a model names are built but not made unique)."""
+    call = calls.current()
+    if call is not None:
+        return call.names
+    state = getattr(_local, 'names', None)
     if state is None:
-        state = _local.name_state = _NameState()
+        state = _local.names = calls.Names()
     return state
-
-
-@contextlib.contextmanager
-def fresh_name_state():
-    """Starts naming from an empty stack; used at the start of a model call."""
-    previous = getattr(_local, 'name_state', None)
-    _local.name_state = _NameState(in_call=True)
-    try:
-        yield _local.name_state
-    finally:
-        _local.name_state = previous
 
 
 def get_variable_scope_name():
     """The full name of the current variable scope ('' at the top)."""
-    return _name_state().stack[-1].name
-
-
-def current_reuse():
-    return _name_state().stack[-1].reuse
+    return _name_state().scope.name
 
 
 @contextlib.contextmanager

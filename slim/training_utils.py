@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from slim import model as _model
 from slim import variables as _variables
 from slim.errors import ArgumentError
 
@@ -269,7 +270,7 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
                             'cannot be read as a checkpoint: %s'
                             % str(e).splitlines()[0]) from None
     by_name = dict(shapes)
-    for name, key in _variables.object_checkpoint_names(shapes).items():
+    for name, key in _model.object_checkpoint_names(shapes).items():
         by_name.setdefault(name, shapes[key])  # this library's own checkpoints
     pairs = (list(var_list.items()) if isinstance(var_list, dict) else
              [(_name(v), v) for v in var_list])
@@ -297,7 +298,7 @@ def check_checkpoint_fits(var_list, checkpoint_path, ignore_missing_vars=False):
             mentions=('exclude_scopes', 'ignore_missing_vars'))
     # A truncated or corrupt data file shows only when the values are read.
     reader = tf.train.load_checkpoint(path)
-    keys = _variables.object_checkpoint_names(shapes)
+    keys = _model.object_checkpoint_names(shapes)
     for name in found:
         key = name if name in shapes else keys[name]
         try:

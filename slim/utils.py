@@ -35,7 +35,7 @@ import re
 
 import tensorflow as tf
 
-from slim import variables as _variables
+from slim import calls
 
 __all__ = [
     'collect_named_outputs', 'append_tensor_alias', 'get_tensor_aliases',
@@ -100,7 +100,7 @@ def get_tensor_aliases(tensor):
     Raises:
       ValueError: if the tensor has no alias and, being eager, no name.
     """
-    state = _running_call()
+    state = calls.current()
     if state is not None:
         entry = state.aliases.get(id(tensor))
         if entry is not None and entry[0] is tensor:
@@ -350,13 +350,8 @@ def n_positive_integers(n, value):
 # --------------------------------------------------------------------------
 # Private helpers
 
-def _running_call():
-    stack = _variables._call_stack()
-    return stack[-1] if stack else None
-
-
 def _call_state(what, collections):
-    state = _running_call()
+    state = calls.current()
     if state is None:
         given = ('' if collections is None
                  else ' (collections=%r)' % (collections,))

@@ -1,20 +1,21 @@
-"""The variable store behind `slim.Model`, variable queries and checkpoint restore.
+"""Variables as TF-Slim's layers create and find them, and checkpoint restore.
 
-While a `Model` runs its net function it is the current store of the thread
-that runs it. `model_variable` and `variable` form the full TF-Slim name from
-the variable-scope stack and get or create the variable in that store; the
-query functions (`get_variables`, `get_variables_to_restore`, ...) take the
-model where TF-Slim read graph collections.
+`model_variable` and `variable` get or create a variable of the model whose
+call is running on this thread (`slim.calls`), named from that call's
+variable-scope stack; the query functions (`get_variables`,
+`get_variables_to_restore`, ...) take the model where TF-Slim read graph
+collections.
 """
 import re
-import threading
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from slim import calls
 from slim import scopes
 from slim.errors import ArgumentError
+from slim.model import object_checkpoint_names
 
 __all__ = [
     'model_variable', 'variable', 'get_variables', 'get_model_variables',
@@ -23,9 +24,6 @@ __all__ = [
     'get_variables_to_restore', 'assign_from_checkpoint',
     'resolve_checkpoint',
 ]
-
-_local = threading.local()
-
 
 # --------------------------------------------------------------------------
 # Variable creation
@@ -49,7 +47,7 @@ def model_variable(name, shape=None, dtype=tf.float32, initializer=None,
         already in this call and the scope does not allow reuse.
     """
     del collections, caching_device, partitioner, custom_getter, use_resource
-    return _current_call('model_variable').get_or_create(
+    return calls.current_or_raise('model_variable').variable(
         name, shape, dtype, initializer, regularizer, trainable, True,
         synchronization, aggregation, device)
 
@@ -65,7 +63,7 @@ def variable(name, shape=None, dtype=tf.float32, initializer=None,
     Same arguments and errors as `model_variable`.
     """
     del collections, caching_device, partitioner, custom_getter, use_resource
-    return _current_call('variable').get_or_create(
+    return calls.current_or_raise('variable').variable(
         name, shape, dtype, initializer, regularizer, trainable, False,
         synchronization, aggregation, device)
 
@@ -87,10 +85,10 @@ def get_variables(model, scope=None, suffix=None):
 
 def get_model_variables(model, scope=None, suffix=None):
     """The model variables (weights, biases, batch-norm statistics, ...)."""
-    names = getattr(model, '_model_variable_names', None)
-    variables = _all_variables(model)
-    if names is not None:
-        variables = [v for v in variables if _name(v) in names]
+    if hasattr(model, 'model_variables'):
+        variables = list(model.model_variables)
+    else:
+        variables = _all_variables(model)
     return _filter(variables, scope, suffix)
 
 
@@ -239,151 +237,8 @@ def resolve_checkpoint(checkpoint_path):
     return checkpoint_path
 
 
-def object_key(prefix, name):
-    """The `tf.train.Checkpoint` key of entry `name` of a `_vars` dict.
-
-    `prefix` is the path of the dict, e.g. `'model/_vars/'`. The object
-    graph escapes a dict key's '.' as '..' and '/' as '.S'.
-    """
-    return '%s%s/.ATTRIBUTES/VARIABLE_VALUE' % (prefix, _escape_key(name))
-
-
-def parse_object_key(key):
-    """`(prefix, name)` of a key made by `object_key`, or None for others."""
-    m = _OBJECT_KEY.match(key)
-    if m is None:
-        return None
-    return m.group(1) or '', _unescape_key(m.group(2))
-
-
-_OBJECT_KEY = re.compile(
-    r'^((?:.*/)?_vars/)([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE$')
-_ESCAPED = re.compile(r'\.(.)')
-
-
-def _escape_key(name):
-    return name.replace('.', '..').replace('/', '.S')
-
-
-def _unescape_key(escaped):
-    # Left to right, one escape at a time: 'a..Sb' is 'a.Sb', not 'a./b'.
-    def one(m):
-        if m.group(1) == '.':
-            return '.'
-        if m.group(1) == 'S':
-            return '/'
-        raise ValueError('checkpoint key part %r has an unknown escape %r'
-                         % (escaped, m.group(0)))
-    return _ESCAPED.sub(one, escaped)
-
-
-def object_checkpoint_names(shapes):
-    """Maps TF-Slim names to the keys of a `tf.train.Checkpoint` of a Model.
-
-    `shapes` is a checkpoint's `{key: shape}` (or any iterable of its keys).
-    """
-    found = {}
-    for key in shapes:
-        parsed = parse_object_key(key)
-        if parsed is None:
-            continue
-        name = parsed[1]
-        # The shortest path is the model itself, not a copy held elsewhere.
-        if name not in found or len(key) < len(found[name]):
-            found[name] = key
-    return found
-
-
 # --------------------------------------------------------------------------
-# The store mechanics, used by Model
-
-class _CallState:
-    """One running call of a model, on one thread."""
-
-    def __init__(self, model, is_training=None):
-        self.model = model
-        # The call's `is_training` where it is a Python bool, else None:
-        # layers may pick kernels by it (see layers/_kernels.py).
-        self.is_training = is_training
-        self.losses = []
-        self.used = set()
-        # TF-Slim's graph collections, for this call only (`slim.utils`):
-        # {collection name: [value, ...]} in the order added, and the aliases
-        # of collected tensors, {id(tensor): (tensor, [alias, ...])} (the
-        # tensor is held so that its id stays its own).
-        self.collections = {}
-        self.aliases = {}
-
-    def get_or_create(self, name, shape, dtype, initializer, regularizer,
-                      trainable, is_model_var, synchronization, aggregation,
-                      device):
-        scope_name = scopes.get_variable_scope_name()
-        full_name = scope_name + '/' + name if scope_name else name
-        reuse = scopes.current_reuse()
-        store = self.model._vars
-        existing = store.get(full_name)
-        if shape is not None:
-            shape = tf.TensorShape(shape)
-        if existing is not None:
-            if full_name in self.used and not reuse:
-                raise ValueError(
-                    'Variable %s already exists in this call of the model, and '
-                    'its scope does not allow reuse; did you mean to set '
-                    'reuse=True in variable_scope, or to give the layer '
-                    'another scope?' % full_name)
-            if shape is not None and not shape.is_compatible_with(
-                    existing.shape):
-                raise ValueError(
-                    'Variable %s exists with shape %s, but shape %s was asked '
-                    'for now' % (full_name, existing.shape.as_list(),
-                                 shape.as_list()))
-            var = existing
-        else:
-            if reuse is True:
-                raise ValueError(
-                    'Variable %s does not exist, and its scope has reuse=True; '
-                    'use reuse=tf.compat.v1.AUTO_REUSE to create it on first '
-                    'use' % full_name)
-            if shape is None or not shape.is_fully_defined():
-                raise ValueError('Variable %s needs a fully defined shape, got '
-                                 '%s' % (full_name, shape))
-            var = self.model._create_variable(
-                full_name, shape, tf.as_dtype(dtype), initializer, trainable,
-                synchronization, aggregation, device)
-            if is_model_var:
-                self.model._model_variable_names.add(full_name)
-        if regularizer is not None and full_name not in self.used:
-            with tf.name_scope(name + '/Regularizer/'):
-                loss = regularizer(var)
-            if loss is not None:
-                self.losses.append(loss)
-        self.used.add(full_name)
-        return var
-
-
-def _call_stack():
-    stack = getattr(_local, 'calls', None)
-    if stack is None:
-        stack = _local.calls = []
-    return stack
-
-
-def call_is_training():
-    """The running model call's `is_training` argument if it is a Python
-    bool; None outside a model call or when it is a tensor."""
-    stack = _call_stack()
-    return stack[-1].is_training if stack else None
-
-
-def _current_call(what):
-    stack = _call_stack()
-    if not stack:
-        raise RuntimeError(
-            'slim.%s was called outside a model: layers create their variables '
-            'in the model that runs them. Wrap the net function, '
-            '`model = slim.Model(net_fn)`, and call `model(inputs)`.' % what)
-    return stack[-1]
-
+# Helpers
 
 def _all_variables(model):
     if not hasattr(model, 'variables'):

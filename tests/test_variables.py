@@ -194,52 +194,6 @@ def test_model_variable_outside_model():
         slim.model_variable('w', shape=[2])
 
 
-AWKWARD_NAMES = ['a.Sb', 'a..b', 'x/.S/y', 'end.', '.S', 'S', '..S.', 'a/b.c',
-                 'Net/conv.1/weights', 'Net/S/.', 'dots...and/slashes']
-
-
-@pytest.mark.parametrize('name', AWKWARD_NAMES + ['a//b/', '/'])
-def test_object_key_codec_round_trips(name):
-    from slim import variables
-    key = variables.object_key('model/_vars/', name)
-    assert variables.parse_object_key(key) == ('model/_vars/', name)
-    assert variables.parse_object_key(variables.object_key('_vars/', name)) \
-        == ('_vars/', name)
-
-
-def test_object_key_codec_matches_tf_train_checkpoint(tmp_path):
-    # The keys TF writes for a Model whose variables have awkward names are
-    # the codec's, and restoring by those names reads the right values.
-    def awkward(_):
-        for i, name in enumerate(AWKWARD_NAMES):
-            slim.model_variable(name, [1], initializer=float(i))
-        return tf.constant(0.0)
-    model = slim.Model(awkward)
-    model(X)
-    prefix = tf.train.Checkpoint(model=model).save(str(tmp_path / 'ckpt'))
-    keys = {k for k, _ in tf.train.list_variables(prefix)}
-    from slim import variables
-    for name in AWKWARD_NAMES:
-        assert variables.object_key('model/_vars/', name) in keys, name
-    fresh = slim.Model(awkward)
-    fresh(X)
-    for var in fresh.variables:
-        var.assign([-1.0])
-    restored = slim.assign_from_checkpoint(fresh.variables, prefix)
-    assert sorted(restored) == sorted(AWKWARD_NAMES)
-    assert [float(fresh.get_variable(n)[0]) for n in AWKWARD_NAMES] == \
-        [float(i) for i in range(len(AWKWARD_NAMES))]
-    from slim import training_utils
-    assert training_utils.check_checkpoint_fits(fresh.variables, prefix) == \
-        prefix
-
-
-def test_object_key_codec_rejects_unknown_escapes():
-    from slim import variables
-    with pytest.raises(ValueError, match=r"unknown escape '\.x'"):
-        variables.parse_object_key('model/_vars/a.xb/.ATTRIBUTES/VARIABLE_VALUE')
-
-
 def test_a_model_called_inside_another_keeps_its_own_collections():
     inner = slim.Model(lambda x: (
         slim.fully_connected(x, 3, scope='inner', outputs_collections='c'),

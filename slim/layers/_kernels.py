@@ -30,7 +30,7 @@ import os
 
 import tensorflow as tf
 
-from slim import variables
+from slim import calls
 
 __all__ = ['set_half_precision_kernels', 'half_precision_kernels']
 
@@ -127,7 +127,7 @@ def conv2d(inputs, weights, strides, padding, dilations, data_format):
         return apply(_full_extent, inputs, weights)
     if (data_format == 'NHWC' and tuple(weights.shape[:2]) == (1, 1) and
             tuple(strides) == (1, 1) and tuple(dilations) == (1, 1) and
-            variables.call_is_training() is not False):
+            calls.call_is_training() is not False):
         return apply(_pointwise, inputs, weights)
 
     def conv(x, w):
