@@ -380,8 +380,9 @@ def test_bad_input_exits_non_zero_as_a_process(tmp_path, digits_dir):
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "train_image_classifier.py: error: --optimizer='nope' is not known; "
-        'allowed: adadelta, adagrad, adam, ftrl, momentum, rmsprop, sgd')
+        "train_image_classifier.py: error: --optimizer='nope' is not a known "
+        'optimizer; allowed: adadelta, adagrad, adam, ftrl, momentum, rmsprop, '
+        'sgd')
     assert 'Traceback' not in result.stderr
 
 
