@@ -60,7 +60,7 @@ def test_scope_applies_to_each_listed_function_only():
 
 def test_reenter_saved_scope():
     def my_arg_scope():
-        with slim.arg_scope([op], b=8) as sc:
+        with slim.arg_scope([op], b=8):
             with slim.arg_scope([other], b=3) as sc2:
                 return sc2
     saved = my_arg_scope()

@@ -190,7 +190,7 @@ def test_mirrored_replicas_keep_their_own_end_points():
         cross_device_ops=tf.distribute.ReductionToOneDevice())
 
     def net(x):
-        y = slim.conv2d(x, 2, 1, scope='c', outputs_collections='points')
+        slim.conv2d(x, 2, 1, scope='c', outputs_collections='points')
         return slim.utils.convert_collection_to_dict('points')
 
     with strategy.scope():

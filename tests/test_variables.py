@@ -173,7 +173,7 @@ def test_shape_conflict_names_variable_and_both_shapes():
 
 def test_same_scope_twice_in_a_call_needs_reuse():
     def twice(x, reuse):
-        y = slim.fully_connected(x, 3, scope='fc')
+        slim.fully_connected(x, 3, scope='fc')
         return slim.fully_connected(x, 3, scope='fc', reuse=reuse)
     with pytest.raises(ValueError, match='reuse'):
         slim.Model(twice)(tf.ones([2, 3]), None)
