@@ -75,8 +75,11 @@ def compare(name, prefix, batch_size):
     logits, end_points = tf.function(
         lambda x: model(x, is_training=False))(tf.constant(images))
     ours = dict(end_points, logits=logits)
-    errors = {key: _error(ours[key], theirs[key]) for key in theirs
-              if key in ours and np.shape(ours[key]) == np.shape(theirs[key])}
+    # TF-Slim's ResNets give the logits [batch, 1, 1, classes] in their end
+    # points; the values are compared, squeezed alike.
+    errors = {key: _error(np.squeeze(ours[key]), np.squeeze(theirs[key]))
+              for key in theirs
+              if key in ours and np.size(ours[key]) == np.size(theirs[key])}
     worst = max(errors, key=errors.get)
     params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
     return (name, size, params, errors['logits'], worst, errors[worst])
