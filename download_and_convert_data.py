@@ -20,6 +20,7 @@ download, kept for the next run). The exit status is 2 for bad input (flags,
 folders, archives: the library's ValueErrors) and 1 for a failure during the work
 (a download, the disk: OSErrors).
 """
+
 import os
 import sys
 
@@ -32,39 +33,74 @@ from absl import flags  # noqa: E402
 DATASET_NAMES = ('flowers', 'cifar10', 'mnist', 'folder')
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string('dataset_name', None, 'One of %s.' % ', '.join(DATASET_NAMES))
-flags.DEFINE_string('dataset_dir', None, 'The folder the TFRecords and labels.txt go to.')
-flags.DEFINE_string('archive', None, 'A local copy of the source archive (for mnist: a '
-                    'folder or tar archive with the four .gz files) used instead of '
-                    'downloading.')
-flags.DEFINE_string('url', None, "Download from this URL instead of TF-Slim's source "
-                    '(for mnist, the base URL of the four files).')
-flags.DEFINE_string('source_dir', None, 'folder only: the folder with one sub-folder of '
-                    'images per class.')
+flags.DEFINE_string(
+    'dataset_name', None, 'One of %s.' % ', '.join(DATASET_NAMES)
+)
+flags.DEFINE_string(
+    'dataset_dir', None, 'The folder the TFRecords and labels.txt go to.'
+)
+flags.DEFINE_string(
+    'archive',
+    None,
+    'A local copy of the source archive (for mnist: a '
+    'folder or tar archive with the four .gz files) used instead of '
+    'downloading.',
+)
+flags.DEFINE_string(
+    'url',
+    None,
+    "Download from this URL instead of TF-Slim's source "
+    '(for mnist, the base URL of the four files).',
+)
+flags.DEFINE_string(
+    'source_dir',
+    None,
+    'folder only: the folder with one sub-folder of images per class.',
+)
 flags.DEFINE_string('name', 'custom', 'folder only: the shard name prefix.')
-flags.DEFINE_boolean('overwrite', False, 'Replace a dataset already in --dataset_dir.')
-flags.DEFINE_integer('seed', 0, 'flowers and folder: the seed of the train/validation '
-                     'split.')
-flags.DEFINE_integer('num_validation', None, 'flowers and folder: the number of '
-                     'validation images (default: 350 for flowers, '
-                     '--validation_fraction of the files for folder).')
-flags.DEFINE_float('validation_fraction', 0.1, 'folder only: the validation share.')
+flags.DEFINE_boolean(
+    'overwrite', False, 'Replace a dataset already in --dataset_dir.'
+)
+flags.DEFINE_integer(
+    'seed', 0, 'flowers and folder: the seed of the train/validation split.'
+)
+flags.DEFINE_integer(
+    'num_validation',
+    None,
+    'flowers and folder: the number of '
+    'validation images (default: 350 for flowers, '
+    '--validation_fraction of the files for folder).',
+)
+flags.DEFINE_float(
+    'validation_fraction', 0.1, 'folder only: the validation share.'
+)
 flags.DEFINE_integer('num_shards', 5, 'folder only: shards per split.')
-flags.DEFINE_integer('num_workers', None, 'flowers and folder: worker processes '
-                     '(default: one per CPU).')
+flags.DEFINE_integer(
+    'num_workers',
+    None,
+    'flowers and folder: worker processes (default: one per CPU).',
+)
 
 
 def main(argv):
     """Converts as the flags say; returns the exit status (0, 2 bad input, 1 failure)."""
     del argv
     if FLAGS.dataset_name not in DATASET_NAMES:
-        return _error('--dataset_name=%r: expected one of %s.'
-                      % (FLAGS.dataset_name, ', '.join(DATASET_NAMES)), 2)
+        return _error(
+            '--dataset_name=%r: expected one of %s.'
+            % (FLAGS.dataset_name, ', '.join(DATASET_NAMES)),
+            2,
+        )
     if not FLAGS.dataset_dir:
-        return _error('--dataset_dir is required: the folder the TFRecords go to.', 2)
+        return _error(
+            '--dataset_dir is required: the folder the TFRecords go to.', 2
+        )
     if FLAGS.dataset_name == 'folder' and not FLAGS.source_dir:
-        return _error('--dataset_name=folder needs --source_dir, the folder of class '
-                      'sub-folders to convert.', 2)
+        return _error(
+            '--dataset_name=folder needs --source_dir, the folder of class '
+            'sub-folders to convert.',
+            2,
+        )
     try:
         result = convert(FLAGS.dataset_name, FLAGS.dataset_dir)
     except ValueError as e:  # the library's word for bad input
@@ -72,13 +108,26 @@ def main(argv):
     except OSError as e:  # a download or the disk failed
         return _error(_with_flag_names(e), 1)
     if not result.converted:
-        print('%s already holds a converted dataset; kept it. Pass --overwrite to '
-              're-create it.' % FLAGS.dataset_dir)
+        print(
+            '%s already holds a converted dataset; kept it. Pass --overwrite to '
+            're-create it.' % FLAGS.dataset_dir
+        )
         return 0
-    print('Converted into %s: %s' % (result.dataset_dir, ', '.join(
-        '%s=%d' % item for item in sorted(result.splits_to_sizes.items()))))
+    print(
+        'Converted into %s: %s'
+        % (
+            result.dataset_dir,
+            ', '.join(
+                '%s=%d' % item
+                for item in sorted(result.splits_to_sizes.items())
+            ),
+        )
+    )
     if result.num_skipped:
-        print('Skipped %d files that are not decodable images:' % result.num_skipped)
+        print(
+            'Skipped %d files that are not decodable images:'
+            % result.num_skipped
+        )
         for path, reason in result.skipped_files[:20]:
             print('  %s (%s)' % (path, reason))
     return 0
@@ -92,23 +141,48 @@ def convert(dataset_name, dataset_dir):
     from slim_datasets import convert_flowers
     from slim_datasets import convert_folder
     from slim_datasets import convert_mnist
+
     url_kwargs = {'url': FLAGS.url} if FLAGS.url else {}
     if dataset_name == 'flowers':
-        extra = {'num_validation': FLAGS.num_validation} if FLAGS.num_validation else {}
-        return convert_flowers.run(dataset_dir, archive=FLAGS.archive,
-                                   overwrite=FLAGS.overwrite, seed=FLAGS.seed,
-                                   num_workers=FLAGS.num_workers, **url_kwargs, **extra)
+        extra = (
+            {'num_validation': FLAGS.num_validation}
+            if FLAGS.num_validation
+            else {}
+        )
+        return convert_flowers.run(
+            dataset_dir,
+            archive=FLAGS.archive,
+            overwrite=FLAGS.overwrite,
+            seed=FLAGS.seed,
+            num_workers=FLAGS.num_workers,
+            **url_kwargs,
+            **extra,
+        )
     if dataset_name == 'cifar10':
-        return convert_cifar10.run(dataset_dir, archive=FLAGS.archive,
-                                   overwrite=FLAGS.overwrite, **url_kwargs)
+        return convert_cifar10.run(
+            dataset_dir,
+            archive=FLAGS.archive,
+            overwrite=FLAGS.overwrite,
+            **url_kwargs,
+        )
     if dataset_name == 'mnist':
-        return convert_mnist.run(dataset_dir, archive=FLAGS.archive,
-                                 overwrite=FLAGS.overwrite, **url_kwargs)
+        return convert_mnist.run(
+            dataset_dir,
+            archive=FLAGS.archive,
+            overwrite=FLAGS.overwrite,
+            **url_kwargs,
+        )
     return convert_folder.convert_folder(
-        FLAGS.source_dir, dataset_dir, name=FLAGS.name,
+        FLAGS.source_dir,
+        dataset_dir,
+        name=FLAGS.name,
         num_validation=FLAGS.num_validation,
-        validation_fraction=FLAGS.validation_fraction, num_shards=FLAGS.num_shards,
-        seed=FLAGS.seed, num_workers=FLAGS.num_workers, overwrite=FLAGS.overwrite)
+        validation_fraction=FLAGS.validation_fraction,
+        num_shards=FLAGS.num_shards,
+        seed=FLAGS.seed,
+        num_workers=FLAGS.num_workers,
+        overwrite=FLAGS.overwrite,
+    )
 
 
 def parse_flags(argv):
@@ -127,13 +201,19 @@ def _with_flag_names(error):
     argument = getattr(error, 'argument', None)
     if argument is None:
         return ' '.join(line.strip() for line in str(error).splitlines())
-    return error.message({name: '--' + name
-                          for name in (argument,) + error.mentions
-                          if name in FLAGS})
+    return error.message(
+        {
+            name: '--' + name
+            for name in (argument,) + error.mentions
+            if name in FLAGS
+        }
+    )
 
 
 def _error(message, status):
-    print('%s: error: %s' % (os.path.basename(__file__), message), file=sys.stderr)
+    print(
+        '%s: error: %s' % (os.path.basename(__file__), message), file=sys.stderr
+    )
     return status
 
 

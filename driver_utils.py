@@ -16,6 +16,7 @@ and finds its devices, and every other line of that time is passed on; its
 Python info lines (the checkpoint saver's "Sharding callback duration") are
 dropped. `--verbosity=1` shows all of it.
 """
+
 import contextlib
 import functools
 import logging as _std_logging
@@ -24,23 +25,42 @@ import re
 import sys
 import tempfile
 
-__all__ = ['FlagError', 'flag_error', 'flag_definers', 'run',
-           'require_positive',
-           'get_dataset', 'check_model_name', 'get_network',
-           'get_preprocessing', 'flag_values_dict', 'define_verbosity',
-           'start_up_output_filtered', 'start_devices', 'is_start_up_noise']
+__all__ = [
+    'FlagError',
+    'flag_error',
+    'flag_definers',
+    'run',
+    'require_positive',
+    'get_dataset',
+    'check_model_name',
+    'get_network',
+    'get_preprocessing',
+    'flag_values_dict',
+    'define_verbosity',
+    'start_up_output_filtered',
+    'start_devices',
+    'is_start_up_noise',
+]
 
 # Lines TensorFlow writes to stderr while it loads, as the user sees them.
 _START_UP_NOISE = (
-    re.compile(r'^WARNING: All log messages before absl::InitializeLog\(\) is '
-               r'called are written to STDERR$'),
-    re.compile(r'^I\d{4} [\d:.]+ +\d+ (port|cpu_feature_guard|cudart_stub)\.cc:'
-               r'\d+\] '),
-    re.compile(r'^To enable the following instructions: .* rebuild TensorFlow '
-               r'with the appropriate compiler flags\.$'),
+    re.compile(
+        r'^WARNING: All log messages before absl::InitializeLog\(\) is '
+        r'called are written to STDERR$'
+    ),
+    re.compile(
+        r'^I\d{4} [\d:.]+ +\d+ (port|cpu_feature_guard|cudart_stub)\.cc:'
+        r'\d+\] '
+    ),
+    re.compile(
+        r'^To enable the following instructions: .* rebuild TensorFlow '
+        r'with the appropriate compiler flags\.$'
+    ),
 )
-_NO_GPU_NOISE = re.compile(r'^E\d{4} [\d:.]+ +\d+ cuda_(platform|executor|'
-                           r'diagnostics)\.cc:\d+\] failed call to cuInit')
+_NO_GPU_NOISE = re.compile(
+    r'^E\d{4} [\d:.]+ +\d+ cuda_(platform|executor|'
+    r'diagnostics)\.cc:\d+\] failed call to cuInit'
+)
 
 
 def _argv_verbosity(argv):
@@ -75,8 +95,9 @@ os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
 def has_nvidia_driver():
     """Whether this machine has an NVIDIA kernel driver (a GPU to find)."""
-    return os.path.exists('/proc/driver/nvidia') or \
-        os.path.exists('/dev/nvidiactl')
+    return os.path.exists('/proc/driver/nvidia') or os.path.exists(
+        '/dev/nvidiactl'
+    )
 
 
 def is_start_up_noise(line, gpu_driver=None):
@@ -113,7 +134,8 @@ def start_up_output_filtered(verbose=None):
                 gpu_driver = has_nvidia_driver()
                 for line in held.read().splitlines(keepends=True):
                     if not is_start_up_noise(
-                            line.decode('utf-8', 'replace'), gpu_driver):
+                        line.decode('utf-8', 'replace'), gpu_driver
+                    ):
                         os.write(2, line)
     finally:
         os.close(saved)
@@ -156,8 +178,9 @@ def flag_error(error, hint=True, **flag_of_argument):
     """
     names = {}
     for argument in (error.argument,) + error.mentions:
-        flag = flag_of_argument.get(argument,
-                                    FLAG_OF_ARGUMENT.get(argument, argument))
+        flag = flag_of_argument.get(
+            argument, FLAG_OF_ARGUMENT.get(argument, argument)
+        )
         names[argument] = flag if flag in _ENVIRONMENT else '--' + flag
     return FlagError(error.message(names, hint=hint))
 
@@ -169,18 +192,28 @@ class WorkError(RuntimeError):
 
 def flag_definers(flag_values):
     """absl's DEFINE_string, _integer, _float and _bool on `flag_values`."""
-    return tuple(functools.partial(define, flag_values=flag_values)
-                 for define in (flags.DEFINE_string, flags.DEFINE_integer,
-                                flags.DEFINE_float, flags.DEFINE_bool))
+    return tuple(
+        functools.partial(define, flag_values=flag_values)
+        for define in (
+            flags.DEFINE_string,
+            flags.DEFINE_integer,
+            flags.DEFINE_float,
+            flags.DEFINE_bool,
+        )
+    )
 
 
 def define_verbosity(flag_values):
     """Defines --verbosity on `flag_values` (absl's levels)."""
     flags.DEFINE_integer(
-        'verbosity', 0, 'How much to log: 0 the run\'s progress and results; '
+        'verbosity',
+        0,
+        'How much to log: 0 the run\'s progress and results; '
         '1 also what TensorFlow prints while it starts (C++ notes, no GPU '
         'found) and its info lines, and debug lines; -1 warnings and errors '
-        'only.', flag_values=flag_values)
+        'only.',
+        flag_values=flag_values,
+    )
 
 
 def start_devices():
@@ -189,6 +222,7 @@ def start_devices():
     Call it after any logical device configuration (it fixes the devices).
     """
     import tensorflow as tf
+
     with start_up_output_filtered():
         tf.config.list_logical_devices()
 
@@ -200,17 +234,22 @@ class _TensorFlowInfoFilter(_std_logging.Filter):
     _PACKAGE = os.path.dirname(tensorflow.__file__) + os.sep
 
     def filter(self, record):
-        return (record.levelno > _std_logging.INFO or
-                not record.pathname.startswith(self._PACKAGE) or
-                logging.get_verbosity() >= logging.DEBUG)
+        return (
+            record.levelno > _std_logging.INFO
+            or not record.pathname.startswith(self._PACKAGE)
+            or logging.get_verbosity() >= logging.DEBUG
+        )
 
 
 def _filter_tensorflow_info():
     # On the loggers: absl's handler hands records on without its filters.
-    for logger in (logging.get_absl_logger(),
-                   _std_logging.getLogger('tensorflow')):
-        if not any(isinstance(f, _TensorFlowInfoFilter)
-                   for f in logger.filters):
+    for logger in (
+        logging.get_absl_logger(),
+        _std_logging.getLogger('tensorflow'),
+    ):
+        if not any(
+            isinstance(f, _TensorFlowInfoFilter) for f in logger.filters
+        ):
             logger.addFilter(_TensorFlowInfoFilter())
 
 
@@ -236,8 +275,11 @@ def run(main, flag_values, argv=None, doc=None, positional=None):
     except flags.Error as e:
         print('%s: error: %s' % (prog, str(e).splitlines()[0]), file=sys.stderr)
         return 2
-    logging.set_verbosity(flag_values['verbosity'].value
-                          if 'verbosity' in flag_values else logging.INFO)
+    logging.set_verbosity(
+        flag_values['verbosity'].value
+        if 'verbosity' in flag_values
+        else logging.INFO
+    )
     _filter_tensorflow_info()
     try:
         main()
@@ -264,8 +306,9 @@ def require_directory_or_absent(flag_values, *names):
     for name in names:
         value = flag_values[name].value
         if value and os.path.exists(value) and not os.path.isdir(value):
-            raise FlagError('--%s=%r is a file; expected a directory'
-                            % (name, value))
+            raise FlagError(
+                '--%s=%r is a file; expected a directory' % (name, value)
+            )
 
 
 def require_positive(flag_values, *names, allow_none=False):
@@ -275,24 +318,32 @@ def require_positive(flag_values, *names, allow_none=False):
         if value is None and allow_none:
             continue
         if value is None or value <= 0:
-            raise FlagError('--%s=%r: must be a positive number'
-                            % (name, value))
+            raise FlagError(
+                '--%s=%r: must be a positive number' % (name, value)
+            )
 
 
 def get_dataset(name, split_name, dataset_dir):
     """`dataset_factory.get_dataset`, its errors as `FlagError`s."""
     from slim_datasets import dataset_factory
-    if dataset_dir and not os.path.isdir(dataset_dir) and \
-            name != dataset_factory.DEFAULT_DATASET:
+
+    if (
+        dataset_dir
+        and not os.path.isdir(dataset_dir)
+        and name != dataset_factory.DEFAULT_DATASET
+    ):
         raise FlagError('--dataset_dir=%r does not exist' % dataset_dir)
     try:
-        return dataset_factory.get_dataset(name, split_name, dataset_dir or None)
+        return dataset_factory.get_dataset(
+            name, split_name, dataset_dir or None
+        )
     except ArgumentError as e:
         raise flag_error(e, name='dataset_name') from None
     except (ValueError, FileNotFoundError) as e:
         # A damaged or unreadable file in the folder.
-        raise FlagError('--dataset_dir=%r: %s' % (
-            dataset_dir, str(e).splitlines()[0])) from None
+        raise FlagError(
+            '--dataset_dir=%r: %s' % (dataset_dir, str(e).splitlines()[0])
+        ) from None
 
 
 def check_model_name(name, allow_video=False):
@@ -305,6 +356,7 @@ def check_model_name(name, allow_video=False):
     unless `allow_video` (the export's --is_video_model path).
     """
     from nets import nets_factory
+
     names = nets_factory.list_networks()
     frames = {n: nets_factory.get_network_spec(n).num_frames for n in names}
     if frames.get(name) and not allow_video:
@@ -313,37 +365,49 @@ def check_model_name(name, allow_video=False):
             'height, width, channels] (%d frames), and this driver reads '
             "images; build it from Python with nets_factory (TF-Slim's "
             'export_inference_graph.py took such nets with --is_video_model)'
-            % (name, frames[name]))
+            % (name, frames[name])
+        )
     if name not in frames:
-        raise FlagError('--model_name=%r is not a known net; allowed: %s' % (
-            name, ', '.join(n for n in names
-                            if allow_video or not frames[n])))
+        raise FlagError(
+            '--model_name=%r is not a known net; allowed: %s'
+            % (
+                name,
+                ', '.join(n for n in names if allow_video or not frames[n]),
+            )
+        )
 
 
-def get_network(name, num_classes, weight_decay=0.0, is_training=False,
-                allow_video=False):
+def get_network(
+    name, num_classes, weight_decay=0.0, is_training=False, allow_video=False
+):
     """`nets_factory.get_network_fn`, an unknown name or (unless
     `allow_video`) a video net as a `FlagError` (see `check_model_name`)."""
     from nets import nets_factory
+
     check_model_name(name, allow_video)
     if num_classes < 1:
-        raise FlagError('--labels_offset leaves %d classes; it must be smaller '
-                        'than the number of classes' % num_classes)
-    return nets_factory.get_network_fn(name, num_classes,
-                                       weight_decay=weight_decay,
-                                       is_training=is_training)
+        raise FlagError(
+            '--labels_offset leaves %d classes; it must be smaller '
+            'than the number of classes' % num_classes
+        )
+    return nets_factory.get_network_fn(
+        name, num_classes, weight_decay=weight_decay, is_training=is_training
+    )
 
 
 def get_preprocessing(name, is_training, use_grayscale):
     """`preprocessing_factory.get_preprocessing`, errors as `FlagError`s."""
     from preprocessing import preprocessing_factory
+
     if preprocessing_factory.style_of(name) is None:
         raise FlagError(
             '--preprocessing_name=%r is not a known preprocessing (it defaults '
-            'to --model_name); allowed: %s' % (
-                name, ', '.join(preprocessing_factory.list_preprocessings())))
+            'to --model_name); allowed: %s'
+            % (name, ', '.join(preprocessing_factory.list_preprocessings()))
+        )
     return preprocessing_factory.get_preprocessing(
-        name, is_training=is_training, use_grayscale=bool(use_grayscale))
+        name, is_training=is_training, use_grayscale=bool(use_grayscale)
+    )
 
 
 def describe_data_loss(dataset, error):
@@ -351,8 +415,10 @@ def describe_data_loss(dataset, error):
     try:
         line = dataset.describe_data_loss(error)
     except Exception as e:  # the diagnosis must not hide the first error
-        line = 'the data of %r are damaged (%s); telling which shard failed ' \
+        line = (
+            'the data of %r are damaged (%s); telling which shard failed '
             'too: %s' % (dataset.dataset_dir, str(error).strip()[:200], e)
+        )
     return WorkError(line)
 
 
@@ -364,8 +430,10 @@ def describe_undecodable(error):
     if start < 0:
         return None
     end = text.find(').', start)
-    return WorkError('%s. To skip such images, pass --skip_corrupt_images.'
-                     % text[start:end + 1 if end >= 0 else len(text)])
+    return WorkError(
+        '%s. To skip such images, pass --skip_corrupt_images.'
+        % text[start : end + 1 if end >= 0 else len(text)]
+    )
 
 
 def flag_values_dict(flag_values, names):

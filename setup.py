@@ -1,4 +1,5 @@
 """Installs the slim layer DSL, the model zoo, preprocessing and datasets."""
+
 from setuptools import find_packages, setup
 
 TF_LINE = '2.21.*'
@@ -7,14 +8,28 @@ setup(
     name='slim-tf2',
     version='0.1.0',
     description='TF-Slim style layers, model zoo, datasets and drivers on TensorFlow 2',
-    packages=find_packages(include=['slim', 'slim.*', 'nets', 'nets.*',
-                                    'preprocessing', 'preprocessing.*',
-                                    'slim_datasets', 'slim_datasets.*',
-                                    'serving', 'serving.*']),
-    py_modules=['train_image_classifier', 'eval_image_classifier',
-                'driver_utils',
-                'download_and_convert_data',
-                'export_inference_graph', 'classify_image'],
+    packages=find_packages(
+        include=[
+            'slim',
+            'slim.*',
+            'nets',
+            'nets.*',
+            'preprocessing',
+            'preprocessing.*',
+            'slim_datasets',
+            'slim_datasets.*',
+            'serving',
+            'serving.*',
+        ]
+    ),
+    py_modules=[
+        'train_image_classifier',
+        'eval_image_classifier',
+        'driver_utils',
+        'download_and_convert_data',
+        'export_inference_graph',
+        'classify_image',
+    ],
     python_requires='>=3.10',
     install_requires=[
         'tensorflow==' + TF_LINE,

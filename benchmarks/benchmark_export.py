@@ -19,6 +19,7 @@ time, so the gap says whether TF already does the folding's work.
     python benchmarks/benchmark_export.py --model_name=resnet_v1_50
     python benchmarks/benchmark_export.py --model_name=inception_v3 --no_remapping
 """
+
 import argparse
 import functools
 import os
@@ -46,59 +47,76 @@ def main(argv=None):
     spec = nets_factory.get_network_spec(args.model_name)
     size = args.image_size or spec.default_image_size
     model = nets_factory.get_network_fn(args.model_name, args.num_classes)
-    images = np.random.RandomState(0).uniform(
-        -1, 1, [args.batch_size, size, size, 3]).astype(np.float32)
+    images = (
+        np.random.RandomState(0)
+        .uniform(-1, 1, [args.batch_size, size, size, 3])
+        .astype(np.float32)
+    )
     model(tf.constant(images[:1]), is_training=False)
     _randomize_batch_norm(model)
     module = inference.InferenceModule(
-        model, preprocessing_factory.get_preprocessing(args.model_name), size,
-        [str(i) for i in range(args.num_classes)])
+        model,
+        preprocessing_factory.get_preprocessing(args.model_name),
+        size,
+        [str(i) for i in range(args.num_classes)],
+    )
     folder = tempfile.mkdtemp(prefix='benchmark-export-')
     exporters.save_saved_model(module, os.path.join(folder, 'saved_model'))
     exporters.save_saved_model(
-        module, os.path.join(folder, 'saved_model_variables'), fold=False)
-    plain, input_name, output_name = exporters.to_frozen_graphdef(module,
-                                                                  fold=False)
+        module, os.path.join(folder, 'saved_model_variables'), fold=False
+    )
+    plain, input_name, output_name = exporters.to_frozen_graphdef(
+        module, fold=False
+    )
     folded, _, _ = exporters.to_frozen_graphdef(module, fold=True)
     tflite = exporters.to_tflite(module) if args.tflite else None
 
     settings = [True] + ([False] if args.no_remapping else [])
     rates = {}
     for remapping in settings:
-        tf.config.optimizer.set_experimental_options(
-            {'remapping': remapping})
+        tf.config.optimizer.set_experimental_options({'remapping': remapping})
         # Functions are optimized when first instantiated: make them anew.
-        cases = _cases(model, folder, plain, folded, input_name, output_name,
-                       tflite)
+        cases = _cases(
+            model, folder, plain, folded, input_name, output_name, tflite
+        )
         for name, fn in cases.items():
             reference = fn(images)
-            np.testing.assert_allclose(reference, cases['library'](images),
-                                       rtol=1e-3, atol=1e-5)
+            np.testing.assert_allclose(
+                reference, cases['library'](images), rtol=1e-3, atol=1e-5
+            )
             for _ in range(args.warmup):
                 fn(images)
         for _ in range(args.rounds):
             for name, fn in cases.items():
                 rates.setdefault((name, remapping), []).append(
-                    _images_per_second(fn, images, args))
+                    _images_per_second(fn, images, args)
+                )
     _print_table(args, size, rates)
 
 
 def _cases(model, folder, plain, folded, input_name, output_name, tflite):
-    library = tf.function(lambda x: tf.nn.softmax(
-        model(x, is_training=False)[0]), autograph=False)
-    loaded = {name: tf.saved_model.load(os.path.join(folder, name))
-              for name in ('saved_model_variables', 'saved_model')}
+    library = tf.function(
+        lambda x: tf.nn.softmax(model(x, is_training=False)[0]), autograph=False
+    )
+    loaded = {
+        name: tf.saved_model.load(os.path.join(folder, name))
+        for name in ('saved_model_variables', 'saved_model')
+    }
     cases = {'library': lambda x: library(x).numpy()}
     for name, saved in loaded.items():
-        cases[name] = functools.partial(_run_signature,
-                                        saved.signatures['preprocessed'])
-    cases.update({
-        'graphdef': _graph_function(plain, input_name, output_name),
-        'graphdef_folded': _graph_function(folded, input_name, output_name),
-    })
+        cases[name] = functools.partial(
+            _run_signature, saved.signatures['preprocessed']
+        )
+    cases.update(
+        {
+            'graphdef': _graph_function(plain, input_name, output_name),
+            'graphdef_folded': _graph_function(folded, input_name, output_name),
+        }
+    )
     if tflite is not None:
         cases['tflite'] = lambda x: exporters.run_tflite(
-            tflite, x, batch_size=len(x))['probabilities']
+            tflite, x, batch_size=len(x)
+        )['probabilities']
     cases['_loaded'] = loaded  # keeps the variables alive
     return {k: v for k, v in cases.items() if not k.startswith('_')}
 
@@ -110,10 +128,13 @@ def _run_signature(signature, x):
 def _graph_function(graph_def, input_name, output_name):
     def imported():
         tf.compat.v1.import_graph_def(graph_def, name='')
+
     wrapped = tf.compat.v1.wrap_function(imported, [])
     graph = wrapped.graph
-    fn = wrapped.prune(graph.get_tensor_by_name(input_name + ':0'),
-                       graph.get_tensor_by_name(output_name + ':0'))
+    fn = wrapped.prune(
+        graph.get_tensor_by_name(input_name + ':0'),
+        graph.get_tensor_by_name(output_name + ':0'),
+    )
     return lambda x: fn(tf.constant(x)).numpy()
 
 
@@ -132,23 +153,42 @@ def _images_per_second(fn, images, args):
     for _ in range(args.steps):
         fn(images)
     count = args.steps * len(images)
-    return (count / (time.perf_counter() - start),
-            count / (time.process_time() - start_cpu))
+    return (
+        count / (time.perf_counter() - start),
+        count / (time.process_time() - start_cpu),
+    )
 
 
 def _print_table(args, size, rates):
-    print('\n%s, batch %d at %dx%d, %d rounds of %d batches (median)' % (
-        args.model_name, args.batch_size, size, size, args.rounds,
-        args.steps))
+    print(
+        '\n%s, batch %d at %dx%d, %d rounds of %d batches (median)'
+        % (
+            args.model_name,
+            args.batch_size,
+            size,
+            size,
+            args.rounds,
+            args.steps,
+        )
+    )
     print('| case | remapper | img/s | x library | img/CPU-s | x library |')
     print('|---|---|---:|---:|---:|---:|')
     for (name, remapping), values in rates.items():
         wall, cpu = np.median(np.array(values), axis=0)
-        base_wall, base_cpu = np.median(np.array(
-            rates[('library', remapping)]), axis=0)
-        print('| %s | %s | %.2f | %.2fx | %.2f | %.2fx |' % (
-            name, 'on' if remapping else 'off', wall, wall / base_wall, cpu,
-            cpu / base_cpu))
+        base_wall, base_cpu = np.median(
+            np.array(rates[('library', remapping)]), axis=0
+        )
+        print(
+            '| %s | %s | %.2f | %.2fx | %.2f | %.2fx |'
+            % (
+                name,
+                'on' if remapping else 'off',
+                wall,
+                wall / base_wall,
+                cpu,
+                cpu / base_cpu,
+            )
+        )
 
 
 def _parse_args(argv):
@@ -161,8 +201,11 @@ def _parse_args(argv):
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--tflite', action='store_true')
-    parser.add_argument('--no_remapping', action='store_true',
-                        help='also run with Grappler\'s remapper off')
+    parser.add_argument(
+        '--no_remapping',
+        action='store_true',
+        help='also run with Grappler\'s remapper off',
+    )
     return parser.parse_args(argv)
 
 

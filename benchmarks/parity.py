@@ -12,6 +12,7 @@ one to 1e-4 at small sizes; this gives the figures at the default sizes.
     python benchmarks/parity.py
     python benchmarks/parity.py --model_names=vgg_16,resnet_v1_50
 """
+
 import argparse
 import importlib
 import os
@@ -37,16 +38,22 @@ from nets import nets_factory  # noqa: E402
 
 def main(argv=None):
     args = _parse_args(argv)
-    names = args.model_names.split(',') if args.model_names else list(
-        benchmark_nets.TF_SLIM_NETS)
+    names = (
+        args.model_names.split(',')
+        if args.model_names
+        else list(benchmark_nets.TF_SLIM_NETS)
+    )
     print('| net | size | params | logits error | worst end point | error |')
     print('|---|---:|---:|---:|---|---:|')
     with tempfile.TemporaryDirectory() as folder:
         for name in names:
-            row = compare(name, os.path.join(folder, name, 'model.ckpt'),
-                          args.batch_size)
-            print('| {} | {} | {:,} | {:.1e} | {} | {:.1e} |'.format(*row),
-                  flush=True)
+            row = compare(
+                name, os.path.join(folder, name, 'model.ckpt'), args.batch_size
+            )
+            print(
+                '| {} | {} | {:,} | {:.1e} | {} | {:.1e} |'.format(*row),
+                flush=True,
+            )
 
 
 def compare(name, prefix, batch_size):
@@ -62,24 +69,30 @@ def compare(name, prefix, batch_size):
     def build(inputs):
         with tf_slim.arg_scope(getattr(module, scope_fn)()):
             with tf.compat.v1.variable_scope(
-                    '', custom_getter=net_oracle.he_uniform_weights):
+                '', custom_getter=net_oracle.he_uniform_weights
+            ):
                 logits, end_points = getattr(module, fn)(
-                    inputs, num_classes=classes, is_training=False)
+                    inputs, num_classes=classes, is_training=False
+                )
         return dict(end_points, logits=logits)
 
     _, theirs, _ = net_oracle.run_graph_net(
-        build, images, prefix, randomize_statistics=True)
+        build, images, prefix, randomize_statistics=True
+    )
     model = nets_factory.get_network_fn(name, classes, is_training=False)
     model.build(tf.TensorSpec(images.shape), is_training=False)
     slim.assign_from_checkpoint(model.variables, prefix)
-    logits, end_points = tf.function(
-        lambda x: model(x, is_training=False))(tf.constant(images))
+    logits, end_points = tf.function(lambda x: model(x, is_training=False))(
+        tf.constant(images)
+    )
     ours = dict(end_points, logits=logits)
     # TF-Slim's ResNets give the logits [batch, 1, 1, classes] in their end
     # points; the values are compared, squeezed alike.
-    errors = {key: _error(np.squeeze(ours[key]), np.squeeze(theirs[key]))
-              for key in theirs
-              if key in ours and np.size(ours[key]) == np.size(theirs[key])}
+    errors = {
+        key: _error(np.squeeze(ours[key]), np.squeeze(theirs[key]))
+        for key in theirs
+        if key in ours and np.size(ours[key]) == np.size(theirs[key])
+    }
     worst = max(errors, key=errors.get)
     params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
     return (name, size, params, errors['logits'], worst, errors[worst])
@@ -93,9 +106,11 @@ def _error(ours, theirs):
 
 def _parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--model_names', default='',
-                        help='comma-separated; default: every net tf_slim '
-                        'ships')
+    parser.add_argument(
+        '--model_names',
+        default='',
+        help='comma-separated; default: every net tf_slim ships',
+    )
     parser.add_argument('--batch_size', type=int, default=2)
     return parser.parse_args(argv)
 

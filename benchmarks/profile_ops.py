@@ -10,6 +10,7 @@ step's wall time; the shares are of the summed kernel time.
     python benchmarks/profile_ops.py --model_name=mobilenet_v1
     python benchmarks/profile_ops.py --model_name=mobilenet_v2 --batch_size=16
 """
+
 import argparse
 import collections
 import os
@@ -33,16 +34,21 @@ def main(argv=None):
     size = args.image_size or spec.default_image_size
     rng = np.random.RandomState(0)
     images = rng.uniform(-1, 1, [args.batch_size, size, size, 3]).astype(
-        np.float32)
+        np.float32
+    )
     labels = rng.randint(0, args.num_classes, args.batch_size)
     with tf.Graph().as_default() as graph:
-        model = nets_factory.get_network_fn(args.model_name, args.num_classes,
-                                            weight_decay=0.00004)
+        model = nets_factory.get_network_fn(
+            args.model_name, args.num_classes, weight_decay=0.00004
+        )
         x = tf.compat.v1.placeholder(tf.float32, images.shape)
         y = tf.compat.v1.placeholder(tf.int64, labels.shape)
         logits, _ = model(x, is_training=True)
-        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=y, logits=logits))
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=y, logits=logits
+            )
+        )
         if model.losses:
             loss += tf.add_n(model.losses)
         optimizer = tf.compat.v1.train.MomentumOptimizer(0.01, 0.9)
@@ -51,10 +57,14 @@ def main(argv=None):
         with tf.compat.v1.Session(graph=graph) as session:
             session.run(tf.compat.v1.global_variables_initializer())
             feed = {x: images, y: labels}
-            print('%s, batch %d at %dx%d, CPU: %s' % (
-                args.model_name, args.batch_size, size, size, _cpu()))
-            for name, fetch in (('training step', train),
-                                ('inference', inference)):
+            print(
+                '%s, batch %d at %dx%d, CPU: %s'
+                % (args.model_name, args.batch_size, size, size, _cpu())
+            )
+            for name, fetch in (
+                ('training step', train),
+                ('inference', inference),
+            ):
                 _report(name, session, graph, fetch, feed, args)
 
 
@@ -66,7 +76,8 @@ def _report(name, session, graph, fetch, feed, args):
         session.run(fetch, feed)
     wall = (time.perf_counter() - start) / args.steps
     options = tf.compat.v1.RunOptions(
-        trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
+        trace_level=tf.compat.v1.RunOptions.FULL_TRACE
+    )
     by_type = collections.Counter()
     for _ in range(args.steps):
         metadata = tf.compat.v1.RunMetadata()
@@ -78,16 +89,21 @@ def _report(name, session, graph, fetch, feed, args):
                     op_type = graph.get_operation_by_name(op_name).type
                 except KeyError:  # _SOURCE and the like
                     continue
-                by_type[op_type] += (node.op_end_rel_micros -
-                                     node.op_start_rel_micros)
+                by_type[op_type] += (
+                    node.op_end_rel_micros - node.op_start_rel_micros
+                )
     total = sum(by_type.values())
-    print('\n%s: %.1f ms a step (untraced); kernel time by op type:'
-          % (name, wall * 1e3))
+    print(
+        '\n%s: %.1f ms a step (untraced); kernel time by op type:'
+        % (name, wall * 1e3)
+    )
     print('| op type | ms | share |')
     print('|---|---:|---:|')
     for op_type, micros in by_type.most_common(args.top):
-        print('| %s | %.1f | %.1f%% |' % (op_type, micros / 1e3 / args.steps,
-                                        100.0 * micros / total))
+        print(
+            '| %s | %.1f | %.1f%% |'
+            % (op_type, micros / 1e3 / args.steps, 100.0 * micros / total)
+        )
 
 
 def _cpu():

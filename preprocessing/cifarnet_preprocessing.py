@@ -5,6 +5,7 @@ random brightness (max delta 63 on the 0..255 scale) and contrast (0.2..1.8), th
 per-image standardization. Evaluation: centre crop or pad to the output size, then
 per-image standardization.
 """
+
 import tensorflow as tf
 
 from preprocessing import random_ops
@@ -12,9 +13,16 @@ from preprocessing import random_ops
 PADDING = 4
 
 
-def preprocess_image(image, output_height, output_width, is_training=False,
-                     add_image_summaries=False, use_grayscale=False, padding=PADDING,
-                     seed=None):
+def preprocess_image(
+    image,
+    output_height,
+    output_width,
+    is_training=False,
+    add_image_summaries=False,
+    use_grayscale=False,
+    padding=PADDING,
+    seed=None,
+):
     """Preprocesses one image.
 
     Args:
@@ -31,23 +39,35 @@ def preprocess_image(image, output_height, output_width, is_training=False,
     """
     del add_image_summaries
     if is_training:
-        return preprocess_for_train(image, output_height, output_width, padding,
-                                    use_grayscale, seed)
-    return preprocess_for_eval(image, output_height, output_width, use_grayscale)
+        return preprocess_for_train(
+            image, output_height, output_width, padding, use_grayscale, seed
+        )
+    return preprocess_for_eval(
+        image, output_height, output_width, use_grayscale
+    )
 
 
-def preprocess_for_train(image, output_height, output_width, padding=PADDING,
-                         use_grayscale=False, seed=None):
+def preprocess_for_train(
+    image,
+    output_height,
+    output_width,
+    padding=PADDING,
+    use_grayscale=False,
+    seed=None,
+):
     """Pad, random crop, flip, brightness, contrast, standardization."""
-    crop_seed, flip_seed, brightness_seed, contrast_seed = random_ops.split_seed(seed, 4)
+    crop_seed, flip_seed, brightness_seed, contrast_seed = (
+        random_ops.split_seed(seed, 4)
+    )
     image = tf.cast(image, tf.float32)
     if use_grayscale:
         image = tf.image.rgb_to_grayscale(image)
     channels = 1 if use_grayscale else 3
     if padding > 0:
         image = tf.pad(image, [[padding, padding], [padding, padding], [0, 0]])
-    image = tf.image.stateless_random_crop(image, [output_height, output_width, channels],
-                                           crop_seed)
+    image = tf.image.stateless_random_crop(
+        image, [output_height, output_width, channels], crop_seed
+    )
     image = tf.image.stateless_random_flip_left_right(image, flip_seed)
     # These two do not commute; TF-Slim applies them in this fixed order.
     image = tf.image.stateless_random_brightness(image, 63, brightness_seed)
@@ -55,7 +75,9 @@ def preprocess_for_train(image, output_height, output_width, padding=PADDING,
     return tf.image.per_image_standardization(image)
 
 
-def preprocess_for_eval(image, output_height, output_width, use_grayscale=False):
+def preprocess_for_eval(
+    image, output_height, output_width, use_grayscale=False
+):
     """Centre crop or pad to the output size, standardization."""
     image = tf.cast(image, tf.float32)
     if use_grayscale:

@@ -2,11 +2,18 @@
 
 The same for training and evaluation. The output lies in [-1, 127/128].
 """
+
 import tensorflow as tf
 
 
-def preprocess_image(image, output_height, output_width, is_training=False,
-                     use_grayscale=False, seed=None):
+def preprocess_image(
+    image,
+    output_height,
+    output_width,
+    is_training=False,
+    use_grayscale=False,
+    seed=None,
+):
     """Preprocesses one image.
 
     Args:

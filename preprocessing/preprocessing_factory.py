@@ -5,6 +5,7 @@ output_width, **kwargs)`. `name` is a style (`'inception'`, `'vgg'`,
 `'cifarnet'`, `'lenet'`) or the name of a net in `nets.nets_factory`, whose
 registration names its style: the one TF-Slim's factory gave it.
 """
+
 import numpy as np
 
 from preprocessing import cifarnet_preprocessing
@@ -23,9 +24,15 @@ STYLES = {
 def list_preprocessings():
     """The names `get_preprocessing` knows: the styles and the registered nets."""
     from nets import nets_factory  # nets registers the styles it uses
-    return sorted(set(STYLES) | {
-        name for name in nets_factory.list_networks()
-        if nets_factory.get_network_spec(name).preprocessing in STYLES})
+
+    return sorted(
+        set(STYLES)
+        | {
+            name
+            for name in nets_factory.list_networks()
+            if nets_factory.get_network_spec(name).preprocessing in STYLES
+        }
+    )
 
 
 def style_of(name):
@@ -33,6 +40,7 @@ def style_of(name):
     if name in STYLES:
         return STYLES[name]
     from nets import nets_factory
+
     if name in nets_factory.list_networks():
         return STYLES.get(nets_factory.get_network_spec(name).preprocessing)
     return None
@@ -56,15 +64,25 @@ def get_preprocessing(name, is_training=False, use_grayscale=False):
     """
     module = style_of(name)
     if module is None:
-        raise ValueError('name=%r is not a known preprocessing; valid names: %s.'
-                         % (name, ', '.join(list_preprocessings())))
-    for arg_name, value in (('is_training', is_training), ('use_grayscale', use_grayscale)):
+        raise ValueError(
+            'name=%r is not a known preprocessing; valid names: %s.'
+            % (name, ', '.join(list_preprocessings()))
+        )
+    for arg_name, value in (
+        ('is_training', is_training),
+        ('use_grayscale', use_grayscale),
+    ):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError('%s=%r: expected a bool.' % (arg_name, value))
 
     def preprocessing_fn(image, output_height, output_width, **kwargs):
-        return module.preprocess_image(image, output_height, output_width,
-                                       is_training=is_training,
-                                       use_grayscale=use_grayscale, **kwargs)
+        return module.preprocess_image(
+            image,
+            output_height,
+            output_width,
+            is_training=is_training,
+            use_grayscale=use_grayscale,
+            **kwargs,
+        )
 
     return preprocessing_fn

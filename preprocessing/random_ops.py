@@ -5,6 +5,7 @@ Every random op here is stateless and takes its seed from `split_seed`, so one
 different results). With `seed=None` a fresh seed is drawn from TensorFlow's global
 random stream, which follows `tf.random.set_seed`.
 """
+
 import tensorflow as tf
 
 _MAX_SEED = 2**31 - 1
@@ -27,8 +28,10 @@ def split_seed(seed, num):
         if seed.shape.rank == 0:
             seed = tf.stack([seed, tf.constant(0, tf.int64)])
         elif seed.shape.as_list() != [2]:
-            raise ValueError('seed has shape %s; expected an int or a shape [2] tensor.'
-                             % (seed.shape,))
+            raise ValueError(
+                'seed has shape %s; expected an int or a shape [2] tensor.'
+                % (seed.shape,)
+            )
     return tf.unstack(tf.random.experimental.stateless_split(seed, num))
 
 
@@ -40,5 +43,9 @@ def apply_with_random_selector(x, func, num_cases, seed):
     """
     if num_cases == 1:
         return func(x, 0)
-    case = tf.random.stateless_uniform([], seed, maxval=num_cases, dtype=tf.int32)
-    return tf.switch_case(case, [lambda c=c: func(x, c) for c in range(num_cases)])
+    case = tf.random.stateless_uniform(
+        [], seed, maxval=num_cases, dtype=tf.int32
+    )
+    return tf.switch_case(
+        case, [lambda c=c: func(x, c) for c in range(num_cases)]
+    )

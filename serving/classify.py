@@ -10,6 +10,7 @@ A directory stands for the image files in it (by extension, sorted). A file
 that cannot be read or decoded gives a result with `error` set, one line,
 and the others are classified all the same.
 """
+
 import collections
 import csv
 import io
@@ -20,9 +21,17 @@ import tensorflow as tf
 
 from slim.errors import ArgumentError
 
-__all__ = ['Result', 'load_saved_model', 'module_classifier', 'expand_paths',
-           'classify_files', 'format_text', 'format_csv', 'format_json',
-           'IMAGE_EXTENSIONS']
+__all__ = [
+    'Result',
+    'load_saved_model',
+    'module_classifier',
+    'expand_paths',
+    'classify_files',
+    'format_text',
+    'format_csv',
+    'format_json',
+    'IMAGE_EXTENSIONS',
+]
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.gif', '.bmp')
 
@@ -41,35 +50,47 @@ def load_saved_model(export_dir):
         has no image signature.
     """
     if not tf.saved_model.contains_saved_model(export_dir):
-        raise ArgumentError('export_dir', export_dir, 'holds no SavedModel',
-                            hint='export one with python '
-                            'export_inference_graph.py')
+        raise ArgumentError(
+            'export_dir',
+            export_dir,
+            'holds no SavedModel',
+            hint='export one with python export_inference_graph.py',
+        )
     loaded = tf.saved_model.load(export_dir)
     signature = loaded.signatures.get('serving_default')
     inputs = signature.structured_input_signature[1] if signature else {}
     spec = inputs.get('images')
     if spec is None or spec.dtype != tf.string:
-        raise ArgumentError('export_dir', export_dir,
-                            'has no serving_default signature on encoded '
-                            'images (an export of export_inference_graph.py '
-                            'has one)')
+        raise ArgumentError(
+            'export_dir',
+            export_dir,
+            'has no serving_default signature on encoded '
+            'images (an export of export_inference_graph.py '
+            'has one)',
+        )
     if spec.shape.rank != 1:
-        raise ArgumentError('export_dir', export_dir,
-                            'is a video net\'s export (input %s); classifying '
-                            'single images needs an image net' % spec.shape)
+        raise ArgumentError(
+            'export_dir',
+            export_dir,
+            'is a video net\'s export (input %s); classifying '
+            'single images needs an image net' % spec.shape,
+        )
 
     def classify(encoded):
         outputs = signature(images=tf.constant(encoded, tf.string))
         return {k: v.numpy() for k, v in outputs.items()}
+
     classify.loaded = loaded  # keeps the variables alive
     return classify
 
 
 def module_classifier(module):
     """A classifier (as `load_saved_model`'s) of an `InferenceModule`."""
+
     def classify(encoded):
         outputs = module.serve_images(tf.constant(encoded, tf.string))
         return {k: v.numpy() for k, v in outputs.items()}
+
     return classify
 
 
@@ -82,8 +103,11 @@ def expand_paths(paths):
         if os.path.isdir(path):
             for name in sorted(os.listdir(path)):
                 full = os.path.join(path, name)
-                if not name.startswith('.') and os.path.isfile(full) and \
-                        name.lower().endswith(IMAGE_EXTENSIONS):
+                if (
+                    not name.startswith('.')
+                    and os.path.isfile(full)
+                    and name.lower().endswith(IMAGE_EXTENSIONS)
+                ):
                     files.append(full)
         elif os.path.exists(path):
             files.append(path)
@@ -101,7 +125,7 @@ def classify_files(classifier, files, batch_size=32, on_progress=None):
     """
     total = len(files)
     for start in range(0, total, batch_size):
-        batch = files[start:start + batch_size]
+        batch = files[start : start + batch_size]
         results = [None] * len(batch)
         encoded = []
         for i, path in enumerate(batch):
@@ -109,8 +133,9 @@ def classify_files(classifier, files, batch_size=32, on_progress=None):
                 with open(path, 'rb') as f:
                     encoded.append((i, f.read()))
             except OSError as e:
-                results[i] = Result(path, None, 'cannot be read: %s'
-                                    % (e.strerror or e))
+                results[i] = Result(
+                    path, None, 'cannot be read: %s' % (e.strerror or e)
+                )
         if encoded:
             try:
                 outputs = classifier([data for _, data in encoded])
@@ -147,10 +172,22 @@ def format_csv(results):
 def format_json(results):
     """A JSON list of `{"path", "predictions": [{"class_id", "label",
     "probability"}]}`."""
-    return json.dumps([
-        {'path': r.path, 'predictions': [
-            {'class_id': c, 'label': label, 'probability': p}
-            for c, label, p in r.top_k]} for r in results], indent=2) + '\n'
+    return (
+        json.dumps(
+            [
+                {
+                    'path': r.path,
+                    'predictions': [
+                        {'class_id': c, 'label': label, 'probability': p}
+                        for c, label, p in r.top_k
+                    ],
+                }
+                for r in results
+            ],
+            indent=2,
+        )
+        + '\n'
+    )
 
 
 def _classify_one(classifier, path, data):
@@ -167,7 +204,15 @@ def _classify_one(classifier, path, data):
 
 def _top_k(outputs, row):
     names = outputs['top_k_names'][row]
-    return [(int(c), n.decode('utf-8') if isinstance(n, bytes) else str(n),
-             float(p)) for c, n, p in zip(outputs['top_k_classes'][row], names,
-                                          outputs['top_k_probabilities'][row])]
-
+    return [
+        (
+            int(c),
+            n.decode('utf-8') if isinstance(n, bytes) else str(n),
+            float(p),
+        )
+        for c, n, p in zip(
+            outputs['top_k_classes'][row],
+            names,
+            outputs['top_k_probabilities'][row],
+        )
+    ]

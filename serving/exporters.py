@@ -12,6 +12,7 @@ GraphDef.
   placeholder `input`, the probabilities as `<Scope>/Predictions/Reshape_1`,
   weights as constants, batch norm folded into the convolutions.
 """
+
 import json
 import os
 import shutil
@@ -22,9 +23,17 @@ import tensorflow as tf
 
 from serving import inference
 
-__all__ = ['save_saved_model', 'to_tflite', 'to_frozen_graphdef',
-           'fold_batch_norms', 'write_file', 'run_tflite',
-           'IMAGES_SIGNATURE', 'PREPROCESSED_SIGNATURE', 'METADATA_FILE']
+__all__ = [
+    'save_saved_model',
+    'to_tflite',
+    'to_frozen_graphdef',
+    'fold_batch_norms',
+    'write_file',
+    'run_tflite',
+    'IMAGES_SIGNATURE',
+    'PREPROCESSED_SIGNATURE',
+    'METADATA_FILE',
+]
 
 IMAGES_SIGNATURE = 'serving_default'
 PREPROCESSED_SIGNATURE = 'preprocessed'
@@ -61,7 +70,8 @@ def save_saved_model(module, export_dir, metadata=None, fold=True):
         serve_images = tf.function(
             lambda images: serve_preprocessed(module.preprocess(images)),
             input_signature=module.serve_images.input_signature,
-            autograph=False)
+            autograph=False,
+        )
     else:
         serve_preprocessed = module.serve_preprocessed
         # Only the signatures and the variables they read are saved: saving
@@ -76,21 +86,24 @@ def save_saved_model(module, export_dir, metadata=None, fold=True):
     try:
         tf.saved_model.save(holder, tmp, signatures=signatures)
         record = dict(metadata or {})
-        record.update({'batch_norm_folded': bool(fold),
-                       'input_shape': module.input_shape,
-                       'num_frames': module.num_frames,
-                       'image_size': module.image_size,
-                       'channels': module.channels,
-                       'top_k': module.top_k,
-                       'label_names': module.label_names,
-                       'signatures': {
-                           IMAGES_SIGNATURE: 'encoded images (string)',
-                           PREPROCESSED_SIGNATURE: 'preprocessed float '
-                                                   'batch (input)'},
-                       'outputs': list(inference.OUTPUT_KEYS)})
+        record.update(
+            {
+                'batch_norm_folded': bool(fold),
+                'input_shape': module.input_shape,
+                'num_frames': module.num_frames,
+                'image_size': module.image_size,
+                'channels': module.channels,
+                'top_k': module.top_k,
+                'label_names': module.label_names,
+                'signatures': {
+                    IMAGES_SIGNATURE: 'encoded images (string)',
+                    PREPROCESSED_SIGNATURE: 'preprocessed float batch (input)',
+                },
+                'outputs': list(inference.OUTPUT_KEYS),
+            }
+        )
         os.makedirs(os.path.join(tmp, 'assets.extra'), exist_ok=True)
-        with open(os.path.join(tmp, METADATA_FILE), 'w',
-                  encoding='utf-8') as f:
+        with open(os.path.join(tmp, METADATA_FILE), 'w', encoding='utf-8') as f:
             json.dump(record, f, indent=2, sort_keys=True)
         old = None
         if os.path.exists(export_dir):
@@ -118,12 +131,16 @@ def _frozen(function):
         # Imported into the function's own graph: the constants become the
         # function's, saved once however many signatures call it.
         results = tf.graph_util.import_graph_def(
-            graph_def, input_map=dict(zip(inputs, args)),
-            return_elements=outputs, name='frozen')
+            graph_def,
+            input_map=dict(zip(inputs, args)),
+            return_elements=outputs,
+            name='frozen',
+        )
         return tf.nest.pack_sequence_as(structure, results)
 
-    return tf.function(call, input_signature=function.input_signature,
-                       autograph=False)
+    return tf.function(
+        call, input_signature=function.input_signature, autograph=False
+    )
 
 
 def _freeze(concrete):
@@ -136,18 +153,25 @@ def _freeze(concrete):
     read variables directly, which takes a dictionary lookup per read. A
     function that calls others goes to TF's converter."""
     graph_def = concrete.graph.as_graph_def()
-    if any(n.op in ('PartitionedCall', 'StatefulPartitionedCall')
-           for n in graph_def.node):
+    if any(
+        n.op in ('PartitionedCall', 'StatefulPartitionedCall')
+        for n in graph_def.node
+    ):
         from tensorflow.python.framework import convert_to_constants
+
         frozen = convert_to_constants.convert_variables_to_constants_v2(
-            concrete)
-        return (frozen.graph.as_graph_def(),
-                [t.name for t in frozen.inputs],
-                [t.name for t in frozen.outputs])
+            concrete
+        )
+        return (
+            frozen.graph.as_graph_def(),
+            [t.name for t in frozen.inputs],
+            [t.name for t in frozen.outputs],
+        )
     by_handle = {id(v.handle): v for v in concrete.variables}
     handles = {}
-    for captured, placeholder in zip(concrete.captured_inputs,
-                                     concrete.graph.internal_captures):
+    for captured, placeholder in zip(
+        concrete.captured_inputs, concrete.graph.internal_captures
+    ):
         variable = by_handle.get(id(captured))
         if variable is not None:
             handles[placeholder.op.name] = variable
@@ -155,8 +179,7 @@ def _freeze(concrete):
     for node in graph_def.node:
         if node.name in handles:
             continue
-        if node.op == 'ReadVariableOp' and \
-                _node_name(node.input[0]) in handles:
+        if node.op == 'ReadVariableOp' and _node_name(node.input[0]) in handles:
             value = handles[_node_name(node.input[0])].numpy()
             node = _const_node(node.name, value)
         nodes.append(node)
@@ -166,8 +189,10 @@ def _freeze(concrete):
         if len(inputs) != len(node.input):
             dropped = [i for i in node.input if _node_name(i) not in kept]
             if any(not i.startswith('^') for i in dropped):
-                raise ValueError('%s reads a variable other than by '
-                                 'ReadVariableOp: %s' % (node.name, dropped))
+                raise ValueError(
+                    '%s reads a variable other than by '
+                    'ReadVariableOp: %s' % (node.name, dropped)
+                )
             del node.input[:]
             node.input.extend(inputs)
     del graph_def.node[:]
@@ -196,14 +221,19 @@ def to_tflite(module, quantize=False, calibration_images=None):
       ValueError: `calibration_images` missing or empty with `quantize`.
     """
     function = module.predict.get_concrete_function()
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([function],
-                                                               module)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [function], module
+    )
     if quantize:
-        images = [np.asarray(i, np.float32) for i in
-                  (() if calibration_images is None else calibration_images)]
+        images = [
+            np.asarray(i, np.float32)
+            for i in (() if calibration_images is None else calibration_images)
+        ]
         if not images:
-            raise ValueError('calibration_images: quantizing needs images to '
-                             'calibrate the activation ranges on; got none')
+            raise ValueError(
+                'calibration_images: quantizing needs images to '
+                'calibrate the activation ranges on; got none'
+            )
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: ([i[None]] for i in images)
     return converter.convert()
@@ -221,8 +251,9 @@ def run_tflite(model_content, images, batch_size=1):
     images = np.asarray(images, np.float32)
     outputs = {}
     for start in range(0, len(images), batch_size):
-        result = runner(**{inference.INPUT_NAME:
-                           images[start:start + batch_size]})
+        result = runner(
+            **{inference.INPUT_NAME: images[start : start + batch_size]}
+        )
         for key, value in result.items():
             outputs.setdefault(key, []).append(value)
     return {k: np.concatenate(v) for k, v in outputs.items()}
@@ -250,8 +281,10 @@ def to_frozen_graphdef(module, fold=True):
         _rename_node(graph_def, produced, output_name)
     placeholder = [n for n in graph_def.node if n.op == 'Placeholder']
     if len(placeholder) != 1:
-        raise RuntimeError('expected one placeholder in the frozen graph, '
-                           'found %d' % len(placeholder))
+        raise RuntimeError(
+            'expected one placeholder in the frozen graph, '
+            'found %d' % len(placeholder)
+        )
     if placeholder[0].name != inference.INPUT_NAME:
         _rename_node(graph_def, placeholder[0].name, inference.INPUT_NAME)
     if fold:
@@ -279,34 +312,48 @@ def fold_batch_norms(graph_def):
             consumers.setdefault(_node_name(name), []).append(node.name)
     replaced = []
     for bn in list(graph_def_out.node):
-        if bn.op not in ('FusedBatchNorm', 'FusedBatchNormV2',
-                         'FusedBatchNormV3'):
+        if bn.op not in (
+            'FusedBatchNorm',
+            'FusedBatchNormV2',
+            'FusedBatchNormV3',
+        ):
             continue
         if bn.attr['is_training'].b or bn.attr['data_format'].s not in (
-                b'NHWC', b''):
+            b'NHWC',
+            b'',
+        ):
             continue
         conv = nodes.get(_node_name(bn.input[0]))
         if conv is not None and conv.op == 'Reshape':
             # A 1x1 convolution computed as reshape, matmul, reshape.
             matmul = nodes.get(_node_name(conv.input[0]))
-            if matmul is None or matmul.op != 'MatMul' or \
-                    matmul.attr['transpose_b'].b or \
-                    len(consumers.get(matmul.name, ())) != 1 or \
-                    len(consumers.get(conv.name, ())) != 1:
+            if (
+                matmul is None
+                or matmul.op != 'MatMul'
+                or matmul.attr['transpose_b'].b
+                or len(consumers.get(matmul.name, ())) != 1
+                or len(consumers.get(conv.name, ())) != 1
+            ):
                 continue
             weighted = matmul
-        elif conv is not None and conv.op in ('Conv2D',
-                                              'DepthwiseConv2dNative'):
+        elif conv is not None and conv.op in (
+            'Conv2D',
+            'DepthwiseConv2dNative',
+        ):
             if len(consumers.get(conv.name, ())) != 1:
                 continue
             weighted = conv
         else:
             continue
-        if any(c != bn.name and _uses_output(nodes[c], bn.name)
-               for c in consumers.get(bn.name, ())):
+        if any(
+            c != bn.name and _uses_output(nodes[c], bn.name)
+            for c in consumers.get(bn.name, ())
+        ):
             continue
-        values = [_constant(nodes, name) for name in
-                  [weighted.input[1]] + list(bn.input[1:5])]
+        values = [
+            _constant(nodes, name)
+            for name in [weighted.input[1]] + list(bn.input[1:5])
+        ]
         if any(v is None for v in values):
             continue
         weights, gamma, beta, mean, variance = values
@@ -319,20 +366,25 @@ def fold_batch_norms(graph_def):
         else:  # Conv2D [h, w, in, out], MatMul [in, out]
             folded = weights * scale
         weights_node = graph_def_out.node.add()
-        weights_node.CopyFrom(_const_node(weighted.name + '/folded_weights',
-                                          folded.astype(weights.dtype)))
+        weights_node.CopyFrom(
+            _const_node(
+                weighted.name + '/folded_weights', folded.astype(weights.dtype)
+            )
+        )
         replaced.append(weighted.input[1])
         weighted.input[1] = weights_node.name
         bias = beta - mean * scale
         bias_node = graph_def_out.node.add()
-        bias_node.CopyFrom(_const_node(bn.name + '/folded_bias',
-                                       bias.astype(weights.dtype)))
+        bias_node.CopyFrom(
+            _const_node(bn.name + '/folded_bias', bias.astype(weights.dtype))
+        )
         dtype = tf.compat.v1.AttrValue()
         dtype.CopyFrom(bn.attr['T'])
         name = bn.name
         replaced.extend(bn.input[1:5])
         inputs = [bn.input[0], bias_node.name] + [
-            i for i in bn.input if i.startswith('^')]
+            i for i in bn.input if i.startswith('^')
+        ]
         bn.Clear()
         bn.name = name
         bn.op = 'BiasAdd'
@@ -374,8 +426,12 @@ def _drop_unused(graph_def, names):
     while pending:
         name = pending.pop()
         node = nodes.get(name)
-        if node is None or name in dropped or used.get(name, 0) or \
-                node.op not in ('Const', 'Identity', 'Reshape'):
+        if (
+            node is None
+            or name in dropped
+            or used.get(name, 0)
+            or node.op not in ('Const', 'Identity', 'Reshape')
+        ):
             continue
         dropped.add(name)
         for i in node.input:
@@ -384,8 +440,11 @@ def _drop_unused(graph_def, names):
                 pending.append(_node_name(i))
     kept = [n for n in graph_def.node if n.name not in dropped]
     for node in kept:
-        inputs = [i for i in node.input
-                  if not (i.startswith('^') and i[1:] in dropped)]
+        inputs = [
+            i
+            for i in node.input
+            if not (i.startswith('^') and i[1:] in dropped)
+        ]
         if len(inputs) != len(node.input):
             del node.input[:]
             node.input.extend(inputs)
@@ -399,8 +458,9 @@ def _node_name(input_name):
 
 def _uses_output(node, name):
     """Whether `node` reads an output of `name` other than the first."""
-    return any(i.startswith(name + ':') and i != name + ':0'
-               for i in node.input)
+    return any(
+        i.startswith(name + ':') and i != name + ':0' for i in node.input
+    )
 
 
 def _constant(nodes, name):

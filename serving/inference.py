@@ -23,6 +23,7 @@ The first two return `probabilities`, `logits`, `top_k_classes`,
 `top_k_probabilities` and `top_k_names` (the label names, embedded in the
 function as constants, so an export needs no labels file beside it).
 """
+
 import os
 import re
 
@@ -34,15 +35,28 @@ from slim import training_utils
 from slim import variables as _variables
 from slim.errors import ArgumentError
 
-__all__ = ['InferenceModule', 'build', 'resolve_checkpoint', 'restore',
-           'label_names_for', 'decode_image', 'DEFAULT_TOP_K',
-           'INPUT_NAME', 'OUTPUT_KEYS']
+__all__ = [
+    'InferenceModule',
+    'build',
+    'resolve_checkpoint',
+    'restore',
+    'label_names_for',
+    'decode_image',
+    'DEFAULT_TOP_K',
+    'INPUT_NAME',
+    'OUTPUT_KEYS',
+]
 
 DEFAULT_TOP_K = 5
 # TF-Slim's export named its placeholder so; old tooling looks for it.
 INPUT_NAME = 'input'
-OUTPUT_KEYS = ('probabilities', 'logits', 'top_k_classes',
-               'top_k_probabilities', 'top_k_names')
+OUTPUT_KEYS = (
+    'probabilities',
+    'logits',
+    'top_k_classes',
+    'top_k_probabilities',
+    'top_k_names',
+)
 
 _DATA_FILE = re.compile(r'\.(index|data-\d+-of-\d+)$')
 
@@ -62,9 +76,17 @@ class InferenceModule(tf.Module):
       top_k: how many classes the top-k outputs list.
     """
 
-    def __init__(self, model, preprocess_fn, image_size, label_names,
-                 channels=3, num_frames=None, batch_size=None,
-                 top_k=DEFAULT_TOP_K):
+    def __init__(
+        self,
+        model,
+        preprocess_fn,
+        image_size,
+        label_names,
+        channels=3,
+        num_frames=None,
+        batch_size=None,
+        top_k=DEFAULT_TOP_K,
+    ):
         super().__init__(name='inference')
         self.model = model
         self.image_size = int(image_size)
@@ -76,22 +98,33 @@ class InferenceModule(tf.Module):
         self._preprocess_fn = preprocess_fn
         self.tf_slim_output_name = None  # set by the first trace of predict
         frames = [num_frames] if num_frames else []
-        self.input_shape = ([batch_size] + frames +
-                            [self.image_size, self.image_size, self.channels])
-        float_spec = tf.TensorSpec(self.input_shape, tf.float32,
-                                   name=INPUT_NAME)
-        bytes_spec = tf.TensorSpec([batch_size] + frames, tf.string,
-                                   name='images')
+        self.input_shape = (
+            [batch_size]
+            + frames
+            + [self.image_size, self.image_size, self.channels]
+        )
+        float_spec = tf.TensorSpec(
+            self.input_shape, tf.float32, name=INPUT_NAME
+        )
+        bytes_spec = tf.TensorSpec(
+            [batch_size] + frames, tf.string, name='images'
+        )
         # No autograph: the net and the DSL are plain Python over tensors.
         self.serve_images = tf.function(
-            self._serve_images, input_signature=[bytes_spec], autograph=False)
+            self._serve_images, input_signature=[bytes_spec], autograph=False
+        )
         self.serve_preprocessed = tf.function(
-            self._serve_preprocessed, input_signature=[float_spec],
-            autograph=False)
+            self._serve_preprocessed,
+            input_signature=[float_spec],
+            autograph=False,
+        )
         # Held outside the module's attributes: a SavedModel would otherwise
         # trace and store it too, one more copy of the net for nothing.
-        self._unsaved = _Unsaved(predict=tf.function(
-            self._predict, input_signature=[float_spec], autograph=False))
+        self._unsaved = _Unsaved(
+            predict=tf.function(
+                self._predict, input_signature=[float_spec], autograph=False
+            )
+        )
 
     @property
     def predict(self):
@@ -106,12 +139,15 @@ class InferenceModule(tf.Module):
         flat = tf.reshape(images, [-1])
         bad = _first_undecodable(flat)
         if self.num_frames:
-            where = tf.strings.format('images[{}, {}]', (
-                bad // self.num_frames, bad % self.num_frames))
+            where = tf.strings.format(
+                'images[{}, {}]',
+                (bad // self.num_frames, bad % self.num_frames),
+            )
         else:
             where = tf.strings.format('images[{}]', bad)
-        message = tf.strings.join([
-            where, ' is not a decodable JPEG, PNG, GIF or BMP image'])
+        message = tf.strings.join(
+            [where, ' is not a decodable JPEG, PNG, GIF or BMP image']
+        )
         check = tf.debugging.Assert(bad < 0, [message])
         size = self.image_size
 
@@ -121,10 +157,17 @@ class InferenceModule(tf.Module):
 
         with tf.control_dependencies([check]):
             flat = tf.identity(flat)
-        pixels = tf.map_fn(one, flat, fn_output_signature=tf.TensorSpec(
-            [size, size, self.channels], tf.float32))
-        return tf.reshape(pixels, tf.concat(
-            [tf.shape(images), [size, size, self.channels]], 0))
+        pixels = tf.map_fn(
+            one,
+            flat,
+            fn_output_signature=tf.TensorSpec(
+                [size, size, self.channels], tf.float32
+            ),
+        )
+        return tf.reshape(
+            pixels,
+            tf.concat([tf.shape(images), [size, size, self.channels]], 0),
+        )
 
     def _serve_images(self, images):
         # A call of the other signature's function, not a second trace of
@@ -141,8 +184,9 @@ class InferenceModule(tf.Module):
     def _run(self, images):
         logits, end_points = self.model(images, is_training=False)
         logits = tf.reshape(logits, [-1, len(self.label_names)])
-        predictions = end_points.get('Predictions',
-                                     end_points.get('predictions'))
+        predictions = end_points.get(
+            'Predictions', end_points.get('predictions')
+        )
         if predictions is not None:
             probabilities = tf.reshape(predictions, tf.shape(logits))
         else:
@@ -152,13 +196,17 @@ class InferenceModule(tf.Module):
 
     def _outputs(self, images):
         probabilities, logits = self._run(images)
-        top_probabilities, top_classes = tf.math.top_k(probabilities,
-                                                       self.top_k)
+        top_probabilities, top_classes = tf.math.top_k(
+            probabilities, self.top_k
+        )
         names = tf.gather(tf.constant(self.label_names), top_classes)
-        return {'probabilities': probabilities, 'logits': logits,
-                'top_k_classes': top_classes,
-                'top_k_probabilities': top_probabilities,
-                'top_k_names': names}
+        return {
+            'probabilities': probabilities,
+            'logits': logits,
+            'top_k_classes': top_classes,
+            'top_k_probabilities': top_probabilities,
+            'top_k_names': names,
+        }
 
 
 class _Unsaved:
@@ -168,10 +216,19 @@ class _Unsaved:
         self.__dict__.update(items)
 
 
-def build(model_name, checkpoint_path, num_classes, label_names,
-          image_size=None, preprocessing_name=None, use_grayscale=False,
-          moving_average_decay=None, num_frames=None, batch_size=None,
-          top_k=DEFAULT_TOP_K):
+def build(
+    model_name,
+    checkpoint_path,
+    num_classes,
+    label_names,
+    image_size=None,
+    preprocessing_name=None,
+    use_grayscale=False,
+    moving_average_decay=None,
+    num_frames=None,
+    batch_size=None,
+    top_k=DEFAULT_TOP_K,
+):
     """Builds net `model_name`, restores it and wraps it for inference.
 
     Args:
@@ -199,31 +256,50 @@ def build(model_name, checkpoint_path, num_classes, label_names,
     """
     from nets import nets_factory
     from preprocessing import preprocessing_factory
+
     spec = nets_factory.get_network_spec(model_name)
     if spec.num_frames and not num_frames:
-        raise ArgumentError('num_frames', num_frames,
-                            ': %s is a video net; give the frame count (it '
-                            'was trained with %d)'
-                            % (model_name, spec.num_frames))
+        raise ArgumentError(
+            'num_frames',
+            num_frames,
+            ': %s is a video net; give the frame count (it '
+            'was trained with %d)' % (model_name, spec.num_frames),
+        )
     if num_frames and not spec.num_frames:
-        raise ArgumentError('num_frames', num_frames, ': %s is an image net, '
-                            'it takes no frames' % model_name)
+        raise ArgumentError(
+            'num_frames',
+            num_frames,
+            ': %s is an image net, it takes no frames' % model_name,
+        )
     if len(label_names) != num_classes:
-        raise ValueError('label_names: %d names for num_classes=%d'
-                         % (len(label_names), num_classes))
+        raise ValueError(
+            'label_names: %d names for num_classes=%d'
+            % (len(label_names), num_classes)
+        )
     path = resolve_checkpoint(checkpoint_path)
-    model = nets_factory.get_network_fn(model_name, num_classes,
-                                        is_training=False)
+    model = nets_factory.get_network_fn(
+        model_name, num_classes, is_training=False
+    )
     preprocess = preprocessing_factory.get_preprocessing(
-        preprocessing_name or model_name, is_training=False,
-        use_grayscale=bool(use_grayscale))
+        preprocessing_name or model_name,
+        is_training=False,
+        use_grayscale=bool(use_grayscale),
+    )
     image_size = image_size or spec.default_image_size
     channels = 1 if use_grayscale else 3
-    module = InferenceModule(model, preprocess, image_size, label_names,
-                             channels=channels, num_frames=num_frames,
-                             batch_size=batch_size, top_k=top_k)
-    model.build(tf.TensorSpec([None] + module.input_shape[1:]),
-                is_training=False)
+    module = InferenceModule(
+        model,
+        preprocess,
+        image_size,
+        label_names,
+        channels=channels,
+        num_frames=num_frames,
+        batch_size=batch_size,
+        top_k=top_k,
+    )
+    model.build(
+        tf.TensorSpec([None] + module.input_shape[1:]), is_training=False
+    )
     restore(model, path, moving_average_decay)
     module.checkpoint_path = path
     return module
@@ -242,24 +318,34 @@ def resolve_checkpoint(checkpoint_path):
     """
     path = checkpoint_path
     if not path:
-        raise ArgumentError('checkpoint_path', path, ': expected a checkpoint '
-                            'prefix or a training directory')
+        raise ArgumentError(
+            'checkpoint_path',
+            path,
+            ': expected a checkpoint prefix or a training directory',
+        )
     if tf.io.gfile.isdir(path):
         try:
             found = train_dirs.newest_readable_checkpoint(
-                path, set_aside_damaged=False)
+                path, set_aside_damaged=False
+            )
         except ArgumentError as e:
             raise ArgumentError('checkpoint_path', path, e.problem) from None
         if found is None:
-            raise ArgumentError('checkpoint_path', path,
-                                'holds no checkpoint; train first (python '
-                                'train_image_classifier.py)')
+            raise ArgumentError(
+                'checkpoint_path',
+                path,
+                'holds no checkpoint; train first (python '
+                'train_image_classifier.py)',
+            )
         return found
     path = _DATA_FILE.sub('', path)
     if not tf.io.gfile.exists(path + '.index'):
-        raise ArgumentError('checkpoint_path', checkpoint_path,
-                            'does not exist (expected a checkpoint prefix '
-                            'with a .index file, or a directory)')
+        raise ArgumentError(
+            'checkpoint_path',
+            checkpoint_path,
+            'does not exist (expected a checkpoint prefix '
+            'with a .index file, or a directory)',
+        )
     return path
 
 
@@ -284,10 +370,13 @@ def restore(model, checkpoint_path, moving_average_decay=None):
         # Its hint is for fine-tuning; restoring for inference takes all.
         problem = e.problem
         if moving_average_decay and 'ExponentialMovingAverage' in problem:
-            problem += (' (moving averages were asked for: was the net '
-                        'trained with {moving_average_decay}?)')
-        raise ArgumentError(e.argument, e.value, problem,
-                            mentions=('moving_average_decay',)) from None
+            problem += (
+                ' (moving averages were asked for: was the net '
+                'trained with {moving_average_decay}?)'
+            )
+        raise ArgumentError(
+            e.argument, e.value, problem, mentions=('moving_average_decay',)
+        ) from None
     _variables.assign_from_checkpoint(names, path)
     return path
 
@@ -296,8 +385,10 @@ def label_names_for(labels_to_names, num_classes, labels_offset=0):
     """The name of each of `num_classes` class ids: class `i` is the dataset's
     label `i + labels_offset`; a label without a name is named by its id."""
     labels_to_names = labels_to_names or {}
-    return [str(labels_to_names.get(i + labels_offset, i + labels_offset))
-            for i in range(num_classes)]
+    return [
+        str(labels_to_names.get(i + labels_offset, i + labels_offset))
+        for i in range(num_classes)
+    ]
 
 
 def decode_image(encoded):
@@ -312,22 +403,24 @@ def _first_undecodable(flat):
     tf.data pipeline can drop the failing elements and the gap tells which
     one failed."""
     count = tf.size(flat)
-    decoded = tf.data.Dataset.from_tensor_slices(
-        (tf.range(count), flat)).map(
-            lambda i, encoded: (i, tf.shape(decode_image(encoded)))
-        ).ignore_errors()
+    decoded = (
+        tf.data.Dataset.from_tensor_slices((tf.range(count), flat))
+        .map(lambda i, encoded: (i, tf.shape(decode_image(encoded))))
+        .ignore_errors()
+    )
 
     def step(state, item):
         expected, first_bad = state
         index, _ = item
-        first_bad = tf.where((first_bad < 0) & (index != expected), expected,
-                             first_bad)
+        first_bad = tf.where(
+            (first_bad < 0) & (index != expected), expected, first_bad
+        )
         return index + 1, first_bad
 
     expected, first_bad = decoded.reduce(
-        (tf.constant(0), tf.constant(-1)), step)
-    return tf.where((first_bad < 0) & (expected != count), expected,
-                    first_bad)
+        (tf.constant(0), tf.constant(-1)), step
+    )
+    return tf.where((first_bad < 0) & (expected != count), expected, first_bad)
 
 
 def _tf_slim_output_name(predictions, logits):
@@ -339,7 +432,7 @@ def _tf_slim_output_name(predictions, logits):
     if predictions is not None:
         name = predictions.op.name
         if name.endswith('/Softmax') or name == 'Softmax':
-            return name[:-len('Softmax')] + 'Reshape_1'
+            return name[: -len('Softmax')] + 'Reshape_1'
         return name
     return logits.op.name.split('/')[0] + '/Predictions/Reshape_1'
 
@@ -350,6 +443,9 @@ def _name(variable):
 
 def default_export_dir(checkpoint_path):
     """Where an export of a run goes by default: `<train_dir>/export`."""
-    folder = checkpoint_path if tf.io.gfile.isdir(checkpoint_path) else \
-        os.path.dirname(checkpoint_path)
+    folder = (
+        checkpoint_path
+        if tf.io.gfile.isdir(checkpoint_path)
+        else os.path.dirname(checkpoint_path)
+    )
     return os.path.join(folder, 'export')

@@ -15,6 +15,7 @@ runs each replica's copy of the net on a thread of its own), in a `Call`:
 `Model.__call__` runs its net inside `running(model, is_training)`; the
 layers reach the call through `current()`.
 """
+
 import contextlib
 import threading
 
@@ -72,9 +73,19 @@ class Call:
         self.collections = {}
         self.aliases = {}
 
-    def variable(self, name, shape, dtype, initializer, regularizer,
-                 trainable, model_variable, synchronization, aggregation,
-                 device):
+    def variable(
+        self,
+        name,
+        shape,
+        dtype,
+        initializer,
+        regularizer,
+        trainable,
+        model_variable,
+        synchronization,
+        aggregation,
+        device,
+    ):
         """Gets or creates `<current scope>/<name>` in the model (see
         `slim.model_variable`), and adds its regularization loss on its
         first use in this call."""
@@ -89,26 +100,40 @@ class Call:
                     'Variable %s already exists in this call of the model, and '
                     'its scope does not allow reuse; did you mean to set '
                     'reuse=True in variable_scope, or to give the layer '
-                    'another scope?' % full_name)
+                    'another scope?' % full_name
+                )
             if shape is not None and not shape.is_compatible_with(
-                    existing.shape):
+                existing.shape
+            ):
                 raise ValueError(
                     'Variable %s exists with shape %s, but shape %s was asked '
-                    'for now' % (full_name, existing.shape.as_list(),
-                                 shape.as_list()))
+                    'for now'
+                    % (full_name, existing.shape.as_list(), shape.as_list())
+                )
             var = existing
         else:
             if scope.reuse is True:
                 raise ValueError(
                     'Variable %s does not exist, and its scope has reuse=True; '
                     'use reuse=tf.compat.v1.AUTO_REUSE to create it on first '
-                    'use' % full_name)
+                    'use' % full_name
+                )
             if shape is None or not shape.is_fully_defined():
-                raise ValueError('Variable %s needs a fully defined shape, got '
-                                 '%s' % (full_name, shape))
+                raise ValueError(
+                    'Variable %s needs a fully defined shape, got '
+                    '%s' % (full_name, shape)
+                )
             var = self.model.create_variable(
-                full_name, shape, tf.as_dtype(dtype), initializer, trainable,
-                model_variable, synchronization, aggregation, device)
+                full_name,
+                shape,
+                tf.as_dtype(dtype),
+                initializer,
+                trainable,
+                model_variable,
+                synchronization,
+                aggregation,
+                device,
+            )
         if regularizer is not None and full_name not in self.used:
             with tf.name_scope(name + '/Regularizer/'):
                 loss = regularizer(var)
@@ -151,7 +176,8 @@ def current_or_raise(what):
         raise RuntimeError(
             'slim.%s was called outside a model: layers create their variables '
             'in the model that runs them. Wrap the net function, '
-            '`model = slim.Model(net_fn)`, and call `model(inputs)`.' % what)
+            '`model = slim.Model(net_fn)`, and call `model(inputs)`.' % what
+        )
     return call
 
 

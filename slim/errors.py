@@ -54,12 +54,17 @@ class ArgumentError(ValueError):
             text = text.replace('{%s}' % other, names.get(other, other))
         if text and not text.startswith((':', ';', ',')):
             text = ' ' + text
-        return '%s=%r%s' % (names.get(self.argument, self.argument),
-                            self.value, text)
+        return '%s=%r%s' % (
+            names.get(self.argument, self.argument),
+            self.value,
+            text,
+        )
 
     def __reduce__(self):
-        return (type(self), (self.argument, self.value, self.problem,
-                             self.mentions, self.hint))
+        return (
+            type(self),
+            (self.argument, self.value, self.problem, self.mentions, self.hint),
+        )
 
 
 class MissingFileError(ArgumentError, FileNotFoundError):

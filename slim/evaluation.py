@@ -21,6 +21,7 @@ appends a row to `eval_dir/results.csv`: the step, the metrics, how long it
 took, when, and the checkpoint, under one header line (as timm's
 summary.csv).
 """
+
 import csv
 import datetime
 import io
@@ -35,15 +36,27 @@ from slim import moving_averages
 from slim import summaries
 from slim import variables as _variables
 
-__all__ = ['evaluate_once', 'evaluation_loop', 'checkpoint_step',
-           'append_results', 'RESULTS_FILENAME']
+__all__ = [
+    'evaluate_once',
+    'evaluation_loop',
+    'checkpoint_step',
+    'append_results',
+    'RESULTS_FILENAME',
+]
 
 RESULTS_FILENAME = 'results.csv'
 
 
-def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
-                  metrics=None, moving_average_decay=None, call_kwargs=None,
-                  num_evals=None):
+def evaluate_once(
+    model,
+    dataset,
+    checkpoint_path,
+    eval_dir=None,
+    metrics=None,
+    moving_average_decay=None,
+    call_kwargs=None,
+    num_evals=None,
+):
     """Restores a checkpoint, runs the metrics over `dataset`, writes them.
 
     Args:
@@ -67,24 +80,33 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
       ValueError: if there is no checkpoint or it does not fit the model.
     """
     call_kwargs = dict(call_kwargs or {})
-    metrics = metrics if metrics is not None else \
-        _metrics.classification_metrics()
+    metrics = (
+        metrics if metrics is not None else _metrics.classification_metrics()
+    )
     path = _variables.resolve_checkpoint(checkpoint_path)
     if not model.built:
         spec = dataset.element_spec[0]
-        model.build(tf.TensorSpec([None] + spec.shape.as_list()[1:],
-                                  spec.dtype), **call_kwargs)
+        model.build(
+            tf.TensorSpec([None] + spec.shape.as_list()[1:], spec.dtype),
+            **call_kwargs,
+        )
     if moving_average_decay:
         averaged = _variables.get_model_variables(model)
         names = {moving_averages.average_name(v): v for v in averaged}
         # Variables without a shadow (none, with TF-Slim's choice) load as is.
         ids = {id(v) for v in averaged}
-        names.update({v.name.split(':')[0]: v for v in model.variables
-                      if id(v) not in ids})
+        names.update(
+            {
+                v.name.split(':')[0]: v
+                for v in model.variables
+                if id(v) not in ids
+            }
+        )
         _variables.assign_from_checkpoint(names, path)
     else:
         _variables.assign_from_checkpoint(
-            _variables.get_variables_to_restore(model), path)
+            _variables.get_variables_to_restore(model), path
+        )
     step = checkpoint_step(path)
 
     # The last batch is usually smaller: one trace for every batch size.
@@ -108,8 +130,13 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
     seconds = time.time() - start
     # Debug only: the caller reports the returned values (the eval driver
     # prints them), so that a user sees each result once.
-    logging.debug('Evaluated %s (step %d) in %.1fs: %s', path, step, seconds,
-                  ', '.join('%s = %.4f' % kv for kv in sorted(values.items())))
+    logging.debug(
+        'Evaluated %s (step %d) in %.1fs: %s',
+        path,
+        step,
+        seconds,
+        ', '.join('%s = %.4f' % kv for kv in sorted(values.items())),
+    )
     if eval_dir:
         writer = tf.summary.create_file_writer(eval_dir)
         with writer.as_default(step=max(step, 0)):
@@ -124,9 +151,17 @@ def evaluate_once(model, dataset, checkpoint_path, eval_dir=None,
     return values
 
 
-def evaluation_loop(model, dataset, checkpoint_dir, eval_dir=None,
-                    eval_interval_secs=60, timeout=None,
-                    max_number_of_evaluations=None, on_result=None, **kwargs):
+def evaluation_loop(
+    model,
+    dataset,
+    checkpoint_dir,
+    eval_dir=None,
+    eval_interval_secs=60,
+    timeout=None,
+    max_number_of_evaluations=None,
+    on_result=None,
+    **kwargs,
+):
     """Evaluates each new checkpoint in `checkpoint_dir` as it appears.
 
     Waits at least `eval_interval_secs` between evaluations, and stops when
@@ -140,22 +175,28 @@ def evaluation_loop(model, dataset, checkpoint_dir, eval_dir=None,
     """
     results = []
     for path in tf.train.checkpoints_iterator(
-            checkpoint_dir, min_interval_secs=eval_interval_secs,
-            timeout=timeout):
+        checkpoint_dir, min_interval_secs=eval_interval_secs, timeout=timeout
+    ):
         try:
-            results.append(evaluate_once(model, dataset, path, eval_dir,
-                                         **kwargs))
+            results.append(
+                evaluate_once(model, dataset, path, eval_dir, **kwargs)
+            )
             if on_result is not None:
                 on_result(results[-1])
         except (ValueError, tf.errors.NotFoundError) as e:
             # max_to_keep may delete a checkpoint before it is read.
             logging.warning('Skipping %s: %s', path, str(e).splitlines()[0])
-        if max_number_of_evaluations and \
-                len(results) >= max_number_of_evaluations:
+        if (
+            max_number_of_evaluations
+            and len(results) >= max_number_of_evaluations
+        ):
             break
     else:
-        logging.info('No new checkpoint in %s for %ss; stopping.',
-                     checkpoint_dir, timeout)
+        logging.info(
+            'No new checkpoint in %s for %ss; stopping.',
+            checkpoint_dir,
+            timeout,
+        )
     return results
 
 
@@ -173,29 +214,43 @@ def append_results(eval_dir, result):
     """
     reserved = ('global_step', 'eval_seconds', 'checkpoint_path')
     names = sorted(k for k in result if k not in reserved)
-    header = ['global_step'] + names + ['eval_seconds', 'wall_time',
-                                        'checkpoint_path']
-    row = dict(result, wall_time=datetime.datetime.now(
-        datetime.timezone.utc).isoformat(timespec='seconds'))
+    header = (
+        ['global_step']
+        + names
+        + ['eval_seconds', 'wall_time', 'checkpoint_path']
+    )
+    row = dict(
+        result,
+        wall_time=datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec='seconds'
+        ),
+    )
     row['eval_seconds'] = '%.3f' % result.get('eval_seconds', float('nan'))
     tf.io.gfile.makedirs(eval_dir)
     stem, ext = os.path.splitext(RESULTS_FILENAME)
     number = 1
     while True:
-        path = os.path.join(eval_dir, RESULTS_FILENAME if number == 1 else
-                            '%s_%d%s' % (stem, number, ext))
+        path = os.path.join(
+            eval_dir,
+            RESULTS_FILENAME
+            if number == 1
+            else '%s_%d%s' % (stem, number, ext),
+        )
         existing = _csv_header(path)
         if existing is None or existing == header:
             break
         number += 1
     if number > 1:
-        logging.warning('%s has other columns (%s); this result goes to %s',
-                        os.path.join(eval_dir, RESULTS_FILENAME),
-                        ', '.join(_csv_header(os.path.join(
-                            eval_dir, RESULTS_FILENAME))), path)
+        logging.warning(
+            '%s has other columns (%s); this result goes to %s',
+            os.path.join(eval_dir, RESULTS_FILENAME),
+            ', '.join(_csv_header(os.path.join(eval_dir, RESULTS_FILENAME))),
+            path,
+        )
     text = io.StringIO()
-    writer = csv.DictWriter(text, header, extrasaction='ignore',
-                            lineterminator='\n')
+    writer = csv.DictWriter(
+        text, header, extrasaction='ignore', lineterminator='\n'
+    )
     if existing is None:
         writer.writeheader()
     writer.writerow(row)
@@ -222,5 +277,3 @@ def checkpoint_step(path):
         if reader.has_tensor(key):
             return int(reader.get_tensor(key))
     return -1
-
-

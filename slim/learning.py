@@ -24,6 +24,7 @@ checkpoint. Under `MultiWorkerMirroredStrategy` every worker runs the same
 saves and summaries (they are collective), but only the chief writes to
 `train_dir`; the others write to a temporary folder that is then deleted.
 """
+
 import collections
 import contextlib
 import math
@@ -43,12 +44,25 @@ from slim import variables as _variables
 from slim.errors import ArgumentError
 from slim.moving_averages import MovingAverages
 
-__all__ = ['train', 'classification_loss', 'TrainResult', 'is_chief',
-           'check_resume', 'MovingAverages']
+__all__ = [
+    'train',
+    'classification_loss',
+    'TrainResult',
+    'is_chief',
+    'check_resume',
+    'MovingAverages',
+]
 
 TrainResult = collections.namedtuple(
-    'TrainResult', ['global_step', 'total_loss', 'loss_history',
-                    'checkpoint_path', 'images_per_second'])
+    'TrainResult',
+    [
+        'global_step',
+        'total_loss',
+        'loss_history',
+        'checkpoint_path',
+        'images_per_second',
+    ],
+)
 TrainResult.__doc__ = """What `train` returns.
 
   global_step: the step reached.  total_loss: the loss of the last step.
@@ -58,14 +72,30 @@ TrainResult.__doc__ = """What `train` returns.
 """
 
 
-def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
-          number_of_steps=None, strategy=None, call_kwargs=None,
-          variables_to_train=None, init_fn=None, moving_average_decay=None,
-          compute_dtype=None, save_interval_secs=600, save_interval_steps=None,
-          save_summaries_secs=600, save_summaries_steps=None,
-          log_every_n_steps=10, max_to_keep=5,
-          num_summary_images=3, summarize_histograms=True,
-          loss_upper_bound=None):
+def train(
+    model,
+    dataset,
+    optimizer,
+    train_dir,
+    *,
+    loss_fn=None,
+    number_of_steps=None,
+    strategy=None,
+    call_kwargs=None,
+    variables_to_train=None,
+    init_fn=None,
+    moving_average_decay=None,
+    compute_dtype=None,
+    save_interval_secs=600,
+    save_interval_steps=None,
+    save_summaries_secs=600,
+    save_summaries_steps=None,
+    log_every_n_steps=10,
+    max_to_keep=5,
+    num_summary_images=3,
+    summarize_histograms=True,
+    loss_upper_bound=None,
+):
     """Trains `model` on `dataset` into `train_dir`; see the module docstring.
 
     Args:
@@ -132,28 +162,65 @@ def train(model, dataset, optimizer, train_dir, *, loss_fn=None,
     compute_dtype = _compute_dtype(compute_dtype)
     chief = is_chief(strategy)
     if number_of_steps is not None and number_of_steps < 0:
-        raise ArgumentError('number_of_steps', number_of_steps,
-                            ': must be >= 0 or None')
+        raise ArgumentError(
+            'number_of_steps', number_of_steps, ': must be >= 0 or None'
+        )
     if loss_upper_bound is not None and not loss_upper_bound >= 0:
-        raise ArgumentError('loss_upper_bound', loss_upper_bound,
-                            ': must be >= 0 or None')
+        raise ArgumentError(
+            'loss_upper_bound', loss_upper_bound, ': must be >= 0 or None'
+        )
     # Only the chief writes train_dir; it holds the lock for the whole run.
-    with (train_dirs.lock(train_dir) if chief else contextlib.nullcontext()):
-        return _train(model, dataset, optimizer, train_dir, loss_fn,
-                      number_of_steps, strategy, call_kwargs,
-                      variables_to_train, init_fn, moving_average_decay,
-                      compute_dtype, save_interval_secs, save_interval_steps,
-                      save_summaries_secs, save_summaries_steps,
-                      log_every_n_steps, max_to_keep, num_summary_images,
-                      summarize_histograms, loss_upper_bound or None, chief)
+    with train_dirs.lock(train_dir) if chief else contextlib.nullcontext():
+        return _train(
+            model,
+            dataset,
+            optimizer,
+            train_dir,
+            loss_fn,
+            number_of_steps,
+            strategy,
+            call_kwargs,
+            variables_to_train,
+            init_fn,
+            moving_average_decay,
+            compute_dtype,
+            save_interval_secs,
+            save_interval_steps,
+            save_summaries_secs,
+            save_summaries_steps,
+            log_every_n_steps,
+            max_to_keep,
+            num_summary_images,
+            summarize_histograms,
+            loss_upper_bound or None,
+            chief,
+        )
 
 
-def _train(model, dataset, optimizer, train_dir, loss_fn, number_of_steps,
-           strategy, call_kwargs, variables_to_train, init_fn,
-           moving_average_decay, compute_dtype, save_interval_secs,
-           save_interval_steps, save_summaries_secs, save_summaries_steps,
-           log_every_n_steps, max_to_keep, num_summary_images,
-           summarize_histograms, loss_upper_bound, chief):
+def _train(
+    model,
+    dataset,
+    optimizer,
+    train_dir,
+    loss_fn,
+    number_of_steps,
+    strategy,
+    call_kwargs,
+    variables_to_train,
+    init_fn,
+    moving_average_decay,
+    compute_dtype,
+    save_interval_secs,
+    save_interval_steps,
+    save_summaries_secs,
+    save_summaries_steps,
+    log_every_n_steps,
+    max_to_keep,
+    num_summary_images,
+    summarize_histograms,
+    loss_upper_bound,
+    chief,
+):
     if callable(dataset) and not isinstance(dataset, tf.data.Dataset):
         image_spec = dataset(tf.distribute.InputContext()).element_spec[0]
         dist_dataset = strategy.distribute_datasets_from_function(dataset)
@@ -163,32 +230,45 @@ def _train(model, dataset, optimizer, train_dir, loss_fn, number_of_steps,
 
     with strategy.scope():
         if not model.built:
-            model.build(tf.TensorSpec([None] + image_spec.shape.as_list()[1:],
-                                      compute_dtype or image_spec.dtype),
-                        **call_kwargs)
+            model.build(
+                tf.TensorSpec(
+                    [None] + image_spec.shape.as_list()[1:],
+                    compute_dtype or image_spec.dtype,
+                ),
+                **call_kwargs,
+            )
         train_vars = _resolve_variables(model, variables_to_train)
         if not isinstance(optimizer, tf.keras.optimizers.Optimizer):
             optimizer = optimizer()
         if compute_dtype == tf.float16 and not isinstance(
-                optimizer, tf.keras.optimizers.LossScaleOptimizer):
+            optimizer, tf.keras.optimizers.LossScaleOptimizer
+        ):
             optimizer = tf.keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(train_vars)
-        averages = (MovingAverages(_variables.get_model_variables(model),
-                                   moving_average_decay)
-                    if moving_average_decay else None)
+        averages = (
+            MovingAverages(
+                _variables.get_model_variables(model), moving_average_decay
+            )
+            if moving_average_decay
+            else None
+        )
 
     if chief:
         train_dirs.remove_partial_saves(train_dir)
         latest = train_dirs.newest_readable_checkpoint(train_dir)
     else:
-        latest = train_dirs.newest_readable_checkpoint(train_dir,
-                                                       set_aside_damaged=False)
+        latest = train_dirs.newest_readable_checkpoint(
+            train_dir, set_aside_damaged=False
+        )
     check_resume(train_dir, train_vars, model, latest)
     with tf.init_scope():  # a plain (not distributed) record of the names
         trained = tf.Variable(_names_record(train_vars), trainable=False)
-    parts = {'model': model, 'optimizer': optimizer,
-             'global_step': optimizer.iterations,
-             'variables_to_train': trained}
+    parts = {
+        'model': model,
+        'optimizer': optimizer,
+        'global_step': optimizer.iterations,
+        'variables_to_train': trained,
+    }
     if averages is not None:
         parts['ema'] = averages
     checkpoint = tf.train.Checkpoint(**parts)
@@ -199,11 +279,14 @@ def _train(model, dataset, optimizer, train_dir, loss_fn, number_of_steps,
     manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep)
     if latest:
         checkpoint.restore(latest).expect_partial()
-        logging.info('Resuming from %s at step %d', latest,
-                     _global_step(optimizer))
+        logging.info(
+            'Resuming from %s at step %d', latest, _global_step(optimizer)
+        )
         if averages is not None and not tf.train.load_checkpoint(
-                latest).has_tensor(_model.object_key('ema/_vars/',
-                                               next(iter(averages.averages)))):
+            latest
+        ).has_tensor(
+            _model.object_key('ema/_vars/', next(iter(averages.averages)))
+        ):
             averages.reset()  # the run had no averages: start them now
     else:
         if init_fn is not None:
@@ -211,22 +294,52 @@ def _train(model, dataset, optimizer, train_dir, loss_fn, number_of_steps,
         if averages is not None:
             averages.reset()  # the averages start from the restored values
 
-    step_fn = _make_step(model, strategy, optimizer, loss_fn, train_vars,
-                         call_kwargs, compute_dtype, averages)
-    writer = (tf.summary.create_file_writer(train_dir) if chief
-              else tf.summary.create_noop_writer())
+    step_fn = _make_step(
+        model,
+        strategy,
+        optimizer,
+        loss_fn,
+        train_vars,
+        call_kwargs,
+        compute_dtype,
+        averages,
+    )
+    writer = (
+        tf.summary.create_file_writer(train_dir)
+        if chief
+        else tf.summary.create_noop_writer()
+    )
     summary_kwargs = dict(call_kwargs)
     if 'is_training' in summary_kwargs:
         summary_kwargs['is_training'] = False
     summarize = summaries.TrainSummaries(
-        model, strategy, optimizer, writer, summary_kwargs, compute_dtype,
-        num_summary_images, summarize_histograms)
+        model,
+        strategy,
+        optimizer,
+        writer,
+        summary_kwargs,
+        compute_dtype,
+        num_summary_images,
+        summarize_histograms,
+    )
     try:
-        return _loop(strategy, dist_dataset, optimizer, manager, step_fn,
-                     summarize, number_of_steps, save_interval_secs,
-                     save_interval_steps, save_summaries_secs,
-                     save_summaries_steps, log_every_n_steps, train_dir,
-                     loss_upper_bound, chief)
+        return _loop(
+            strategy,
+            dist_dataset,
+            optimizer,
+            manager,
+            step_fn,
+            summarize,
+            number_of_steps,
+            save_interval_secs,
+            save_interval_steps,
+            save_summaries_secs,
+            save_summaries_steps,
+            log_every_n_steps,
+            train_dir,
+            loss_upper_bound,
+            chief,
+        )
     finally:
         writer.close()
         if not chief:
@@ -245,20 +358,28 @@ def classification_loss(label_smoothing=0.0, aux_logits_weight=0.4):
       `fn(outputs, labels)` -> `{'softmax_cross_entropy_loss': ...,
       ['aux_loss': ...]}`, where outputs is logits or (logits, end_points).
     """
+
     def loss_fn(outputs, labels):
-        logits, end_points = (outputs if isinstance(outputs, (tuple, list))
-                              else (outputs, {}))
+        logits, end_points = (
+            outputs if isinstance(outputs, (tuple, list)) else (outputs, {})
+        )
         labels = tf.convert_to_tensor(labels)
         if labels.shape.rank == 1:
             labels = tf.one_hot(labels, tf.shape(logits)[-1])
         losses = {}
         if end_points and end_points.get('AuxLogits') is not None:
             losses['aux_loss'] = _losses.softmax_cross_entropy(
-                end_points['AuxLogits'], labels, weights=aux_logits_weight,
-                label_smoothing=label_smoothing, scope='aux_loss')
+                end_points['AuxLogits'],
+                labels,
+                weights=aux_logits_weight,
+                label_smoothing=label_smoothing,
+                scope='aux_loss',
+            )
         losses['softmax_cross_entropy_loss'] = _losses.softmax_cross_entropy(
-            logits, labels, label_smoothing=label_smoothing)
+            logits, labels, label_smoothing=label_smoothing
+        )
         return losses
+
     return loss_fn
 
 
@@ -280,35 +401,48 @@ def check_resume(train_dir, variables_to_train, model=None, latest=None):
         reads back.
     """
     latest = latest or train_dirs.newest_readable_checkpoint(
-        train_dir, set_aside_damaged=False)
+        train_dir, set_aside_damaged=False
+    )
     if not latest:
         return
     reader = tf.train.load_checkpoint(latest)
     if model is not None:
-        missing = [v.name.split(':')[0] for v in model.variables
-                   if not reader.has_tensor(_model.object_key(
-                       'model/_vars/', v.name.split(':')[0]))]
+        missing = [
+            v.name.split(':')[0]
+            for v in model.variables
+            if not reader.has_tensor(
+                _model.object_key('model/_vars/', v.name.split(':')[0])
+            )
+        ]
         if missing:
             raise ArgumentError(
-                'train_dir', train_dir, 'holds a checkpoint of another net: '
+                'train_dir',
+                train_dir,
+                'holds a checkpoint of another net: '
                 '%d of the %d variables are missing (e.g. %s)'
                 % (len(missing), len(model.variables), missing[0]),
-                hint='use a new {train_dir}', mentions=('train_dir',))
+                hint='use a new {train_dir}',
+                mentions=('train_dir',),
+            )
     key = 'variables_to_train/.ATTRIBUTES/VARIABLE_VALUE'
     if not reader.has_tensor(key):
         return
     saved = reader.get_tensor(key)
-    saved = (saved.decode() if isinstance(saved, bytes) else str(saved)
-             ).split('\n')
+    saved = (saved.decode() if isinstance(saved, bytes) else str(saved)).split(
+        '\n'
+    )
     now = _names_record(variables_to_train).split('\n')
     if saved != now:
         raise ArgumentError(
-            'train_dir', train_dir,
+            'train_dir',
+            train_dir,
             ': its checkpoint %s was trained with %d variables to train (%s, '
             '...), this run trains %d (%s, ...)'
             % (latest, len(saved), saved[0], len(now), now[0]),
             hint='resume with the same {variables_to_train}, or start a new '
-            '{train_dir}', mentions=('variables_to_train', 'train_dir'))
+            '{train_dir}',
+            mentions=('variables_to_train', 'train_dir'),
+        )
 
 
 def is_chief(strategy=None):
@@ -332,23 +466,36 @@ def is_chief(strategy=None):
 # --------------------------------------------------------------------------
 # The step and the loop
 
-def _make_step(model, strategy, optimizer, loss_fn, train_vars, call_kwargs,
-               compute_dtype, averages):
+
+def _make_step(
+    model,
+    strategy,
+    optimizer,
+    loss_fn,
+    train_vars,
+    call_kwargs,
+    compute_dtype,
+    averages,
+):
     num_replicas = strategy.num_replicas_in_sync
     term_names = []  # filled in when traced; read by the summaries
     # Nets whose regularisation follows the training step (NASNet's drop
     # path) name `current_step`; they get the optimizer's step, read when the
     # step runs, not when it is traced.
     if 'current_step' not in call_kwargs and model.accepts_argument(
-            'current_step'):
+        'current_step'
+    ):
         call_kwargs = dict(call_kwargs, current_step=optimizer.iterations)
     loss_scaling = isinstance(optimizer, tf.keras.optimizers.LossScaleOptimizer)
 
     def replica_step(images, labels, wants):
         # Checked here, not through the loss: some kernels (oneDNN's ReLU)
         # turn NaN into 0, so NaN inputs can give a finite loss.
-        inputs_finite = (tf.reduce_all(tf.math.is_finite(images))
-                         if images.dtype.is_floating else tf.constant(True))
+        inputs_finite = (
+            tf.reduce_all(tf.math.is_finite(images))
+            if images.dtype.is_floating
+            else tf.constant(True)
+        )
         if compute_dtype is not None and images.dtype.is_floating:
             images = tf.cast(images, compute_dtype)
         with tf.GradientTape() as tape:
@@ -370,15 +517,24 @@ def _make_step(model, strategy, optimizer, loss_fn, train_vars, call_kwargs,
         if loss_scaling:  # it skips steps whose scaled gradients overflow
             grads_finite = tf.constant(True)
         else:
-            grads_finite = tf.reduce_all(tf.stack(
-                [tf.reduce_all(tf.math.is_finite(g)) for g, _ in pairs]))
+            grads_finite = tf.reduce_all(
+                tf.stack(
+                    [tf.reduce_all(tf.math.is_finite(g)) for g, _ in pairs]
+                )
+            )
         optimizer.apply_gradients(pairs)
         # One vector, one all-reduce: the losses, the guards and the chief's
         # wishes (save, summarize), so that all workers act at the same step.
-        return tf.stack([total] + [terms[k] for k in sorted(terms)] +
-                        [tf.cast(inputs_finite, tf.float32),
-                         tf.cast(grads_finite, tf.float32),
-                         wants[0], wants[1]])
+        return tf.stack(
+            [total]
+            + [terms[k] for k in sorted(terms)]
+            + [
+                tf.cast(inputs_finite, tf.float32),
+                tf.cast(grads_finite, tf.float32),
+                wants[0],
+                wants[1],
+            ]
+        )
 
     # Without autograph: the DSL has no tensor-dependent Python control flow,
     # and converting every layer makes the first trace several times slower
@@ -387,22 +543,37 @@ def _make_step(model, strategy, optimizer, loss_fn, train_vars, call_kwargs,
     def step(batch, wants):
         images, labels = batch
         per_replica = strategy.run(replica_step, args=(images, labels, wants))
-        values = strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica,
-                                 axis=None)
+        values = strategy.reduce(
+            tf.distribute.ReduceOp.MEAN, per_replica, axis=None
+        )
         if averages is not None:
             averages.apply(optimizer.iterations)
         return values
 
     def run(batch, wants):
         return step(batch, tf.constant(wants, tf.float32)).numpy()
+
     run.term_names = term_names
     return run
 
 
-def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
-          number_of_steps, save_interval_secs, save_interval_steps,
-          save_summaries_secs, save_summaries_steps, log_every_n_steps,
-          train_dir, loss_upper_bound, chief):
+def _loop(
+    strategy,
+    dist_dataset,
+    optimizer,
+    manager,
+    step_fn,
+    summarize,
+    number_of_steps,
+    save_interval_secs,
+    save_interval_steps,
+    save_summaries_secs,
+    save_summaries_steps,
+    log_every_n_steps,
+    train_dir,
+    loss_upper_bound,
+    chief,
+):
     step = _global_step(optimizer)
     first_step = step
     history, total, path = [], float('nan'), manager.latest_checkpoint
@@ -419,22 +590,32 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
                 raise ValueError(
                     'dataset: it ended before the first step (at step %d); '
                     'nothing was trained or saved. Is it empty, or smaller '
-                    'than one batch with drop_remainder?' % step) from None
+                    'than one batch with drop_remainder?' % step
+                ) from None
             logging.info('The dataset ended at step %d.', step)
             break
         now = time.time()
-        want_save = (step + 1) % save_interval_steps == 0 if \
-            save_interval_steps else now - last_save >= save_interval_secs
+        want_save = (
+            (step + 1) % save_interval_steps == 0
+            if save_interval_steps
+            else now - last_save >= save_interval_secs
+        )
         want_summary = (
-            want_summary or bool(save_summaries_steps and (
-                step + 1) % save_summaries_steps == 0) or
-            bool(save_summaries_secs and
-                 now - last_summary >= save_summaries_secs))
+            want_summary
+            or bool(
+                save_summaries_steps and (step + 1) % save_summaries_steps == 0
+            )
+            or bool(
+                save_summaries_secs
+                and now - last_summary >= save_summaries_secs
+            )
+        )
         values = step_fn(batch, [float(want_save), float(want_summary)])
         step = _global_step(optimizer)
         total = float(values[0])
-        problem = _diverged(total, values[-4] < 1.0, values[-3] < 1.0,
-                            loss_upper_bound)
+        problem = _diverged(
+            total, values[-4] < 1.0, values[-3] < 1.0, loss_upper_bound
+        )
         if problem:
             _stop(problem, step, train_dir, chief)
         history.append(total)
@@ -447,18 +628,32 @@ def _loop(strategy, dist_dataset, optimizer, manager, step_fn, summarize,
         if tic is None:  # the first step traces: time from the second on
             tic, tic_step = time.time(), step
         if log_every_n_steps and step % log_every_n_steps == 0:
-            rate = _log_progress(step, number_of_steps, total, tic, tic_step,
-                                 _global_batch(batch, strategy))
+            rate = _log_progress(
+                step,
+                number_of_steps,
+                total,
+                tic,
+                tic_step,
+                _global_batch(batch, strategy),
+            )
     # Decided from the shared train_dir, so that all workers agree (saving
     # is collective).
     if step != saved_step or tf.train.latest_checkpoint(train_dir) is None:
         path = manager.save(checkpoint_number=step)
     path = tf.train.latest_checkpoint(train_dir) or path
     if tic is not None and step > tic_step:
-        rate = (step - tic_step) * _global_batch(batch, strategy) / max(
-            time.time() - tic, 1e-9)
-    logging.info('Trained %d steps to step %d in %s; last checkpoint %s.',
-                 step - first_step, step, train_dir, path)
+        rate = (
+            (step - tic_step)
+            * _global_batch(batch, strategy)
+            / max(time.time() - tic, 1e-9)
+        )
+    logging.info(
+        'Trained %d steps to step %d in %s; last checkpoint %s.',
+        step - first_step,
+        step,
+        train_dir,
+        path,
+    )
     return TrainResult(step, total, history, path, rate)
 
 
@@ -471,10 +666,14 @@ def _diverged(total, bad_inputs, bad_gradients, loss_upper_bound):
         return 'the loss is %s' % total, True
     if loss_upper_bound and total > loss_upper_bound:
         return 'the loss is %.4g, above loss_upper_bound=%g' % (
-            total, loss_upper_bound), True
+            total,
+            loss_upper_bound,
+        ), True
     if bad_gradients:
-        return ('the gradients hold NaN or infinite values (the loss is '
-                '%.4g)' % total), False
+        return (
+            'the gradients hold NaN or infinite values (the loss is '
+            '%.4g)' % total
+        ), False
     return None
 
 
@@ -496,12 +695,15 @@ def _stop(problem, step, train_dir, chief):
     good = tf.train.latest_checkpoint(train_dir)
     message = 'At step %d %s; training stopped.' % (step, what)
     if moved:
-        message += ' Moved %s, whose weights were not shown to give a loss ' \
-            'within bound, to %s.' % (', '.join(
-                os.path.basename(p) for p in moved), folder)
+        message += (
+            ' Moved %s, whose weights were not shown to give a loss '
+            'within bound, to %s.'
+            % (', '.join(os.path.basename(p) for p in moved), folder)
+        )
     message += ' The last good checkpoint is %s%s.' % (
         good or 'none (nothing good was saved)',
-        ', which a restart resumes from' if good else '')
+        ', which a restart resumes from' if good else '',
+    )
     message += ' Lower the learning rate, or check the inputs.'
     raise FloatingPointError(message)
 
@@ -513,11 +715,15 @@ def _log_progress(step, number_of_steps, total, tic, tic_step, batch_size):
     left = ''
     if number_of_steps and steps:
         secs = (number_of_steps - step) * elapsed / steps
-        left = ', %d:%02d:%02d left' % (secs // 3600, secs % 3600 // 60,
-                                        secs % 60)
+        left = ', %d:%02d:%02d left' % (
+            secs // 3600,
+            secs % 3600 // 60,
+            secs % 60,
+        )
     of = '/%d' % number_of_steps if number_of_steps else ''
-    logging.info('step %d%s: loss %.4f, %.0f images/s%s', step, of, total,
-                 rate, left)
+    logging.info(
+        'step %d%s: loss %.4f, %.0f images/s%s', step, of, total, rate, left
+    )
     return rate
 
 
@@ -537,9 +743,11 @@ def _resolve_variables(model, variables_to_train):
     else:
         found = list(variables_to_train)
     if not found:
-        raise ArgumentError('variables_to_train', found,
-                            'selects none of the model\'s %d variables'
-                            % len(model.variables))
+        raise ArgumentError(
+            'variables_to_train',
+            found,
+            'selects none of the model\'s %d variables' % len(model.variables),
+        )
     return found
 
 
@@ -548,8 +756,9 @@ def _compute_dtype(name):
         return None
     dtype = tf.as_dtype(name)
     if dtype not in (tf.bfloat16, tf.float16):
-        raise ArgumentError('compute_dtype', name,
-                            ': must be float32, bfloat16 or float16')
+        raise ArgumentError(
+            'compute_dtype', name, ': must be float32, bfloat16 or float16'
+        )
     return dtype
 
 

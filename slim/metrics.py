@@ -14,10 +14,17 @@ for images, labels in dataset:
 {name: float(m.result()) for name, m in metrics.items()}
 ```
 """
+
 import tensorflow as tf
 
-__all__ = ['accuracy', 'recall_at_k', 'StreamingMean', 'Accuracy',
-           'RecallAtK', 'classification_metrics']
+__all__ = [
+    'accuracy',
+    'recall_at_k',
+    'StreamingMean',
+    'Accuracy',
+    'RecallAtK',
+    'classification_metrics',
+]
 
 
 def accuracy(labels, logits, weights=None):
@@ -30,15 +37,17 @@ def accuracy(labels, logits, weights=None):
       weights: optional [batch] weights.
     """
     correct, weights = _top_k_hits(labels, logits, 1, weights)
-    return tf.math.divide_no_nan(tf.reduce_sum(correct * weights),
-                                 tf.reduce_sum(weights))
+    return tf.math.divide_no_nan(
+        tf.reduce_sum(correct * weights), tf.reduce_sum(weights)
+    )
 
 
 def recall_at_k(labels, logits, k=5, weights=None):
     """The (weighted) fraction of examples whose label is among the top `k`."""
     hits, weights = _top_k_hits(labels, logits, k, weights)
-    return tf.math.divide_no_nan(tf.reduce_sum(hits * weights),
-                                 tf.reduce_sum(weights))
+    return tf.math.divide_no_nan(
+        tf.reduce_sum(hits * weights), tf.reduce_sum(weights)
+    )
 
 
 class StreamingMean(tf.Module):
@@ -49,10 +58,12 @@ class StreamingMean(tf.Module):
         self.metric_name = name
         # Plain local variables: evaluation runs on one device, and they are
         # not saved with the model (nothing holds them in a checkpoint).
-        self.total = tf.Variable(0.0, dtype=tf.float64, trainable=False,
-                                 name='total')
-        self.count = tf.Variable(0.0, dtype=tf.float64, trainable=False,
-                                 name='count')
+        self.total = tf.Variable(
+            0.0, dtype=tf.float64, trainable=False, name='total'
+        )
+        self.count = tf.Variable(
+            0.0, dtype=tf.float64, trainable=False, name='count'
+        )
 
     def update_values(self, values, weights=None):
         """Adds a batch of per-example values (and optional weights)."""
@@ -65,8 +76,9 @@ class StreamingMean(tf.Module):
 
     def result(self):
         """The mean so far (0 before any update), as float32."""
-        return tf.cast(tf.math.divide_no_nan(self.total, self.count),
-                       tf.float32)
+        return tf.cast(
+            tf.math.divide_no_nan(self.total, self.count), tf.float32
+        )
 
     def reset(self):
         self.total.assign(0.0)
@@ -89,8 +101,9 @@ class RecallAtK(StreamingMean):
 
     def __init__(self, k=5, name=None):
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError('RecallAtK: k must be a positive int, got %r'
-                             % (k,))
+            raise ValueError(
+                'RecallAtK: k must be a positive int, got %r' % (k,)
+            )
         super().__init__(name or 'Recall_%d' % k)
         self.k = k
 
@@ -110,9 +123,10 @@ def _top_k_hits(labels, logits, k, weights):
     logits = tf.convert_to_tensor(logits)
     if logits.shape.rank == 1:
         if k != 1:
-            raise ValueError('recall at k=%d needs [batch, classes] logits, '
-                             'got predicted ids of shape %s'
-                             % (k, logits.shape))
+            raise ValueError(
+                'recall at k=%d needs [batch, classes] logits, '
+                'got predicted ids of shape %s' % (k, logits.shape)
+            )
         hits = tf.equal(tf.cast(logits, tf.int64), labels)
     else:
         # in_top_k breaks ties in favour of the label; top-1 with argmax (as

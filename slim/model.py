@@ -11,6 +11,7 @@ The first call creates the variables, eagerly or inside a `tf.function` trace
 call inside `strategy.scope()` makes distributed variables); later calls find
 them by their TF-Slim names. `tf.train.Checkpoint(model=model)` tracks them.
 """
+
 import contextlib
 import inspect
 import re
@@ -63,8 +64,9 @@ class Model(tf.Module):
         call_kwargs = dict(self._default_kwargs)
         call_kwargs.update(kwargs)
         training = call_kwargs.get('is_training')
-        with calls.running(self, training if isinstance(training, bool)
-                           else None) as call:
+        with calls.running(
+            self, training if isinstance(training, bool) else None
+        ) as call:
             outputs = self._fn(*args, **call_kwargs)
         self._local.losses = call.losses
         return outputs
@@ -78,11 +80,16 @@ class Model(tf.Module):
         Returns:
           The model, built.
         """
+
         def _trace(*inputs):
             return self(*inputs, **kwargs)
-        specs = [s if isinstance(s, tf.TensorSpec) else
-                 tf.TensorSpec.from_tensor(tf.convert_to_tensor(s))
-                 for s in input_specs]
+
+        specs = [
+            s
+            if isinstance(s, tf.TensorSpec)
+            else tf.TensorSpec.from_tensor(tf.convert_to_tensor(s))
+            for s in input_specs
+        ]
         tf.function(_trace, autograph=False).get_concrete_function(*specs)
         return self
 
@@ -112,7 +119,8 @@ class Model(tf.Module):
         parameter = parameters.get(name)
         return parameter is not None and parameter.kind in (
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            inspect.Parameter.KEYWORD_ONLY)
+            inspect.Parameter.KEYWORD_ONLY,
+        )
 
     # -- what it owns --------------------------------------------------------
 
@@ -135,8 +143,9 @@ class Model(tf.Module):
 
     @property
     def model_variables(self):
-        return [v for n, v in self._vars.items()
-                if n in self._model_variable_names]
+        return [
+            v for n, v in self._vars.items() if n in self._model_variable_names
+        ]
 
     @property
     def losses(self):
@@ -157,10 +166,15 @@ class Model(tf.Module):
         try:
             return self._vars[name]
         except KeyError:
-            raise KeyError('Model %s has no variable %r (it has %d variables%s)'
-                           % (self.name, name, len(self._vars),
-                              '' if self._vars else '; call it once first')
-                           ) from None
+            raise KeyError(
+                'Model %s has no variable %r (it has %d variables%s)'
+                % (
+                    self.name,
+                    name,
+                    len(self._vars),
+                    '' if self._vars else '; call it once first',
+                )
+            ) from None
 
     def __repr__(self):
         return 'slim.Model(%s, %d variables)' % (self.name, len(self._vars))
@@ -171,40 +185,62 @@ class Model(tf.Module):
         """The variable with TF-Slim name `name`, or None."""
         return self._vars.get(name)
 
-    def create_variable(self, name, shape, dtype, initializer, trainable,
-                        model_variable, synchronization, aggregation, device):
+    def create_variable(
+        self,
+        name,
+        shape,
+        dtype,
+        initializer,
+        trainable,
+        model_variable,
+        synchronization,
+        aggregation,
+        device,
+    ):
         """Creates the variable `name` (a full TF-Slim name) outside any
         trace, or returns it if another thread just did; layers reach it
         through `slim.model_variable` and `slim.variable`."""
         if initializer is None:
-            initializer = (tf.initializers.GlorotUniform() if dtype.is_floating
-                           else tf.zeros_initializer())
-        if isinstance(initializer, (int, float)) or hasattr(initializer,
-                                                             'shape'):
+            initializer = (
+                tf.initializers.GlorotUniform()
+                if dtype.is_floating
+                else tf.zeros_initializer()
+            )
+        if isinstance(initializer, (int, float)) or hasattr(
+            initializer, 'shape'
+        ):
             value = initializer
 
             def initial_value():
                 return tf.broadcast_to(tf.cast(value, dtype), shape)
         else:
+
             def initial_value():
                 return initializer(shape, dtype=dtype)
-        if (tf.distribute.has_strategy()
-                and not tf.distribute.in_cross_replica_context()):
+
+        if (
+            tf.distribute.has_strategy()
+            and not tf.distribute.in_cross_replica_context()
+        ):
             raise RuntimeError(
                 'Variable %s would be created inside a replica function '
                 '(strategy.run). Build the model first in cross-replica '
                 'context: call it once, or model.build(spec), inside '
-                '`with strategy.scope():`.' % name)
-        with self._create_lock, tf.init_scope(), \
-                tf.compat.v1.name_scope(None):
+                '`with strategy.scope():`.' % name
+            )
+        with self._create_lock, tf.init_scope(), tf.compat.v1.name_scope(None):
             # Another thread may have created it while this one waited.
             if name in self._vars:
                 return self._vars[name]
             with tf.device(device) if device else contextlib.nullcontext():
                 var = tf.Variable(
-                    initial_value, name=name, trainable=trainable,
-                    dtype=dtype, synchronization=synchronization,
-                    aggregation=aggregation)
+                    initial_value,
+                    name=name,
+                    trainable=trainable,
+                    dtype=dtype,
+                    synchronization=synchronization,
+                    aggregation=aggregation,
+                )
             self._vars[name] = var
             if model_variable:
                 self._model_variable_names.add(name)
@@ -215,6 +251,7 @@ class Model(tf.Module):
 # The checkpoint keys of the store: `tf.train.Checkpoint(model=model)` saves
 # each variable under its key in `_vars` (MovingAverages keeps its shadows in
 # a `_vars` dict too); these name-based views read them back.
+
 
 def object_key(prefix, name):
     """The `tf.train.Checkpoint` key of entry `name` of a `_vars` dict.
@@ -234,7 +271,8 @@ def parse_object_key(key):
 
 
 _OBJECT_KEY = re.compile(
-    r'^((?:.*/)?_vars/)([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE$')
+    r'^((?:.*/)?_vars/)([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE$'
+)
 _ESCAPED = re.compile(r'\.(.)')
 
 
@@ -249,8 +287,11 @@ def _unescape_key(escaped):
             return '.'
         if m.group(1) == 'S':
             return '/'
-        raise ValueError('checkpoint key part %r has an unknown escape %r'
-                         % (escaped, m.group(0)))
+        raise ValueError(
+            'checkpoint key part %r has an unknown escape %r'
+            % (escaped, m.group(0))
+        )
+
     return _ESCAPED.sub(one, escaped)
 
 

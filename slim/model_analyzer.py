@@ -15,6 +15,7 @@ count convolutions (regular, depthwise, atrous, 3-D) and matrix products
 work (biases, batch norm, activations, pooling) is left out, as in the
 published figures.
 """
+
 import collections
 
 import numpy as np
@@ -22,8 +23,13 @@ import tensorflow as tf
 
 from slim.model import Model
 
-__all__ = ['analyze_vars', 'multiply_adds', 'summarize', 'EndPointCost',
-           'ModelSummary']
+__all__ = [
+    'analyze_vars',
+    'multiply_adds',
+    'summarize',
+    'EndPointCost',
+    'ModelSummary',
+]
 
 OTHER = '(other)'
 
@@ -49,8 +55,10 @@ def analyze_vars(variables, print_info=False):
         total_size += size
         total_bytes += nbytes
         if print_info:
-            print('%s (%s %s) [%d, bytes: %d]' % (
-                var.name, var.dtype.name, var.shape.as_list(), size, nbytes))
+            print(
+                '%s (%s %s) [%d, bytes: %d]'
+                % (var.name, var.dtype.name, var.shape.as_list(), size, nbytes)
+            )
     if print_info:
         print('Total size of variables: %d' % total_size)
         print('Total bytes of variables: %d' % total_bytes)
@@ -70,8 +78,15 @@ def multiply_adds(op):
     Returns None for a convolution or product whose shapes are not all known.
     """
     kind = op.type
-    if kind in ('Conv2D', 'Conv3D', 'DepthwiseConv2dNative', 'MatMul',
-                'BatchMatMul', 'BatchMatMulV2', 'BatchMatMulV3'):
+    if kind in (
+        'Conv2D',
+        'Conv3D',
+        'DepthwiseConv2dNative',
+        'MatMul',
+        'BatchMatMul',
+        'BatchMatMulV2',
+        'BatchMatMulV3',
+    ):
         outputs = _elements(op.outputs[0].shape)
         if outputs is None:
             return None
@@ -84,8 +99,11 @@ def multiply_adds(op):
             per_output = op.inputs[1].shape.as_list()[:2]
         else:
             a_shape = op.inputs[0].shape.as_list()
-            transposed = (op.get_attr('transpose_a') if kind == 'MatMul'
-                          else op.get_attr('adj_x'))
+            transposed = (
+                op.get_attr('transpose_a')
+                if kind == 'MatMul'
+                else op.get_attr('adj_x')
+            )
             per_output = [a_shape[-2] if transposed else a_shape[-1]]
         if None in per_output:
             return None
@@ -94,7 +112,8 @@ def multiply_adds(op):
 
 
 EndPointCost = collections.namedtuple(
-    'EndPointCost', ['name', 'shape', 'parameters', 'multiply_adds'])
+    'EndPointCost', ['name', 'shape', 'parameters', 'multiply_adds']
+)
 EndPointCost.__doc__ = """One row of a summary: an end point and what its
 layers add (those not already counted under an earlier end point).
 
@@ -105,9 +124,19 @@ layers add (those not already counted under an earlier end point).
 """
 
 
-class ModelSummary(collections.namedtuple(
-        'ModelSummary', ['rows', 'parameters', 'multiply_adds',
-                         'non_trainable', 'input_shape', 'variable_shapes'])):
+class ModelSummary(
+    collections.namedtuple(
+        'ModelSummary',
+        [
+            'rows',
+            'parameters',
+            'multiply_adds',
+            'non_trainable',
+            'input_shape',
+            'variable_shapes',
+        ],
+    )
+):
     """The summary of a net: `rows` (EndPointCost per end point, in the
     net's order), total trainable `parameters`, total `multiply_adds` per
     example, the `non_trainable` values (batch-norm statistics, ...), the
@@ -122,25 +151,50 @@ class ModelSummary(collections.namedtuple(
         if title:
             lines.append(title)
         width = max([len(r.name) for r in self.rows] + [9])
-        header = '%-*s  %-20s %14s %16s' % (width, 'end point', 'output',
-                                             'parameters', 'multiply-adds')
+        header = '%-*s  %-20s %14s %16s' % (
+            width,
+            'end point',
+            'output',
+            'parameters',
+            'multiply-adds',
+        )
         lines += [header, '-' * len(header)]
         for row in self.rows:
             shape = 'x'.join(str(d) for d in row.shape) if row.shape else ''
-            macs = ('?' if row.multiply_adds is None
-                    else '{:,}'.format(row.multiply_adds))
-            lines.append('%-*s  %-20s %14s %16s' % (
-                width, row.name, shape, '{:,}'.format(row.parameters), macs))
+            macs = (
+                '?'
+                if row.multiply_adds is None
+                else '{:,}'.format(row.multiply_adds)
+            )
+            lines.append(
+                '%-*s  %-20s %14s %16s'
+                % (width, row.name, shape, '{:,}'.format(row.parameters), macs)
+            )
         lines.append('-' * len(header))
-        total_macs = ('?' if self.multiply_adds is None
-                      else '{:,}'.format(self.multiply_adds))
-        lines.append('%-*s  %-20s %14s %16s' % (
-            width, 'total', 'x'.join(str(d) for d in self.input_shape),
-            '{:,}'.format(self.parameters), total_macs))
-        lines.append('(%s trainable parameters, %s multiply-adds per example;'
-                     ' %s non-trainable values)' % (
-                         human(self.parameters), human(self.multiply_adds),
-                         human(self.non_trainable)))
+        total_macs = (
+            '?'
+            if self.multiply_adds is None
+            else '{:,}'.format(self.multiply_adds)
+        )
+        lines.append(
+            '%-*s  %-20s %14s %16s'
+            % (
+                width,
+                'total',
+                'x'.join(str(d) for d in self.input_shape),
+                '{:,}'.format(self.parameters),
+                total_macs,
+            )
+        )
+        lines.append(
+            '(%s trainable parameters, %s multiply-adds per example;'
+            ' %s non-trainable values)'
+            % (
+                human(self.parameters),
+                human(self.multiply_adds),
+                human(self.non_trainable),
+            )
+        )
         return '\n'.join(lines)
 
 
@@ -192,8 +246,10 @@ def summarize(model, input_shape, **call_kwargs):
     """
     dims = list(input_shape)
     if not dims or any(d is None or int(d) <= 0 for d in dims):
-        raise ValueError('input_shape must be fully known and positive, got '
-                         '%r.' % (input_shape,))
+        raise ValueError(
+            'input_shape must be fully known and positive, got '
+            '%r.' % (input_shape,)
+        )
     if isinstance(model, Model):
         fn, defaults = model.fn, dict(model.default_kwargs)
     else:
@@ -204,15 +260,22 @@ def summarize(model, input_shape, **call_kwargs):
         built = Model(fn, **defaults)
         inputs = tf.compat.v1.placeholder(tf.float32, dims)
         outputs = built(inputs)
-        end_points = (outputs[1] if isinstance(outputs, tuple) and
-                      len(outputs) == 2 and isinstance(outputs[1], dict)
-                      else {'output': outputs})
+        end_points = (
+            outputs[1]
+            if isinstance(outputs, tuple)
+            and len(outputs) == 2
+            and isinstance(outputs[1], dict)
+            else {'output': outputs}
+        )
         owner = _claim(end_points, graph)
         macs = collections.OrderedDict((k, 0) for k in end_points)
         macs[OTHER] = 0
         for op in graph.get_operations():
-            if op.outputs and not any(t.consumers() for t in op.outputs) \
-                    and op.name not in owner:
+            if (
+                op.outputs
+                and not any(t.consumers() for t in op.outputs)
+                and op.name not in owner
+            ):
                 continue  # nothing reads it: a function does not run it
             count = multiply_adds(op)
             key = owner.get(op.name, OTHER)
@@ -229,18 +292,30 @@ def summarize(model, input_shape, **call_kwargs):
             if key == OTHER and not macs[key] and not params[key]:
                 continue
             tensor = end_points.get(key)
-            shape = (tensor.shape.as_list() if isinstance(tensor, tf.Tensor)
-                     and tensor.shape.rank is not None else None)
-            per_example = (None if macs[key] is None
-                           else macs[key] // int(dims[0]))
+            shape = (
+                tensor.shape.as_list()
+                if isinstance(tensor, tf.Tensor)
+                and tensor.shape.rank is not None
+                else None
+            )
+            per_example = (
+                None if macs[key] is None else macs[key] // int(dims[0])
+            )
             rows.append(EndPointCost(key, shape, params[key], per_example))
-        total_params = sum(_elements(v.shape) or 0
-                           for v in built.trainable_variables)
-        non_trainable = sum(_elements(v.shape) or 0 for v in built.variables
-                            if not v.trainable)
+        total_params = sum(
+            _elements(v.shape) or 0 for v in built.trainable_variables
+        )
+        non_trainable = sum(
+            _elements(v.shape) or 0 for v in built.variables if not v.trainable
+        )
         shapes = collections.OrderedDict(
-            (v.op.name, v.shape.as_list()) for v in built.variables)
-    total_macs = (None if any(r.multiply_adds is None for r in rows)
-                  else sum(r.multiply_adds for r in rows))
-    return ModelSummary(rows, total_params, total_macs, non_trainable,
-                        dims, shapes)
+            (v.op.name, v.shape.as_list()) for v in built.variables
+        )
+    total_macs = (
+        None
+        if any(r.multiply_adds is None for r in rows)
+        else sum(r.multiply_adds for r in rows)
+    )
+    return ModelSummary(
+        rows, total_params, total_macs, non_trainable, dims, shapes
+    )

@@ -13,6 +13,7 @@ slim.assign_from_checkpoint(
     {slim.moving_averages.average_name(v): v for v in model.variables}, path)
 ```
 """
+
 import tensorflow as tf
 
 __all__ = ['MovingAverages', 'average_name']
@@ -43,8 +44,9 @@ class MovingAverages(tf.Module):
     def __init__(self, variables, decay):
         super().__init__(name='ExponentialMovingAverage')
         if isinstance(decay, bool) or not 0.0 < float(decay) < 1.0:
-            raise ValueError('moving_average_decay must be in (0, 1), got %r'
-                             % (decay,))
+            raise ValueError(
+                'moving_average_decay must be in (0, 1), got %r' % (decay,)
+            )
         self.decay = float(decay)
         self._vars = {}
         self._pairs = []
@@ -53,8 +55,9 @@ class MovingAverages(tf.Module):
                 continue
             name = average_name(var)
             with tf.init_scope():
-                shadow = tf.Variable(tf.zeros(var.shape, var.dtype),
-                                     trainable=False, name=name)
+                shadow = tf.Variable(
+                    tf.zeros(var.shape, var.dtype), trainable=False, name=name
+                )
             self._vars[name] = shadow
             self._pairs.append((shadow, var))
 

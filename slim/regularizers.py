@@ -3,12 +3,18 @@
 Each returns `fn(weights) -> scalar loss` (or None when its scale is 0);
 layers add the loss to the running model's `losses`.
 """
+
 import numbers
 
 import tensorflow as tf
 
-__all__ = ['l1_regularizer', 'l2_regularizer', 'l1_l2_regularizer',
-           'sum_regularizer', 'apply_regularization']
+__all__ = [
+    'l1_regularizer',
+    'l2_regularizer',
+    'l1_l2_regularizer',
+    'sum_regularizer',
+    'apply_regularization',
+]
 
 
 def l1_regularizer(scale, scope=None):
@@ -57,12 +63,15 @@ def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
     _check_scale('l1_l2_regularizer', scale_l2)
     if scale_l1 == 0.0 and scale_l2 == 0.0:
         return lambda _: None
-    return sum_regularizer([l1_regularizer(scale_l1), l2_regularizer(scale_l2)],
-                           scope=scope or 'l1_l2_regularizer')
+    return sum_regularizer(
+        [l1_regularizer(scale_l1), l2_regularizer(scale_l2)],
+        scope=scope or 'l1_l2_regularizer',
+    )
 
 
 def sum_regularizer(regularizer_list, scope=None):
     """A regularizer that adds up the others' losses."""
+
     def _sum(weights):
         with tf.name_scope(scope or 'sum_regularizer'):
             losses = [r(weights) for r in regularizer_list]

@@ -6,6 +6,7 @@ TF-Slim's does. `variable_scope` builds the TF-Slim variable names
 model call (`slim.calls`), which is its thread's: a distribution strategy may
 run each replica's copy of a net on its own thread.
 """
+
 import contextlib
 import functools
 import inspect
@@ -18,9 +19,16 @@ from slim import calls
 from slim.calls import VariableScope
 
 __all__ = [
-    'arg_scope', 'add_arg_scope', 'current_arg_scope', 'has_arg_scope',
-    'arg_scoped_arguments', 'arg_scope_func_key', 'variable_scope',
-    'get_variable_scope_name', 'VariableScope', 'name_scope',
+    'arg_scope',
+    'add_arg_scope',
+    'current_arg_scope',
+    'has_arg_scope',
+    'arg_scoped_arguments',
+    'arg_scope_func_key',
+    'variable_scope',
+    'get_variable_scope_name',
+    'VariableScope',
+    'name_scope',
 ]
 
 # {key: (accepted keyword names, whether it takes **kwargs)}, keyed by the
@@ -33,6 +41,7 @@ _local = threading.local()
 
 # --------------------------------------------------------------------------
 # arg_scope
+
 
 def arg_scope_func_key(op):
     """The key under which `op`'s defaults are kept in an arg scope.
@@ -64,8 +73,10 @@ def arg_scoped_arguments(func):
       TypeError: if `func` is not decorated with `add_arg_scope`.
     """
     if not has_arg_scope(func):
-        raise TypeError('arg_scoped_arguments: %s is not decorated with '
-                        '@add_arg_scope' % _op_name(func))
+        raise TypeError(
+            'arg_scoped_arguments: %s is not decorated with '
+            '@add_arg_scope' % _op_name(func)
+        )
     return list(_decorated_info(func)[0])
 
 
@@ -92,29 +103,33 @@ def arg_scope(list_ops_or_scope, **kwargs):
         if kwargs:
             raise ValueError(
                 'arg_scope: when re-entering a saved scope (a dict), no '
-                'keyword arguments may be given; got %s' % sorted(kwargs))
+                'keyword arguments may be given; got %s' % sorted(kwargs)
+            )
         new_scope = dict(list_ops_or_scope)
     else:
         if not isinstance(list_ops_or_scope, (list, tuple)):
             raise TypeError(
                 'arg_scope: list_ops_or_scope must be a list or tuple of '
-                'functions, or a saved scope (dict); got %r' %
-                (list_ops_or_scope,))
+                'functions, or a saved scope (dict); got %r'
+                % (list_ops_or_scope,)
+            )
         new_scope = dict(current_arg_scope())
         for op in list_ops_or_scope:
             if not has_arg_scope(op):
                 raise TypeError(
                     'arg_scope: %s is not decorated with @add_arg_scope, so it '
                     'cannot take default arguments from a scope; decorate it '
-                    'with slim.add_arg_scope' % _op_name(op))
+                    'with slim.add_arg_scope' % _op_name(op)
+                )
             key = arg_scope_func_key(op)
             accepted, has_var_kwargs = _decorated_info(op)
             unknown = [k for k in kwargs if k not in accepted]
             if unknown and not has_var_kwargs:
                 raise TypeError(
                     'arg_scope: %s got unexpected keyword argument(s) %s; it '
-                    'accepts %s' % (_op_name(op), sorted(unknown),
-                                    sorted(accepted)))
+                    'accepts %s'
+                    % (_op_name(op), sorted(unknown), sorted(accepted))
+                )
             merged = dict(new_scope.get(key, {}))
             merged.update(kwargs)
             new_scope[key] = merged
@@ -134,11 +149,15 @@ def add_arg_scope(func):
     """
     params = inspect.signature(func).parameters
     accepted = tuple(
-        name for name, p in params.items()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        name
+        for name, p in params.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    )
     positional = tuple(
-        name for name, p in params.items()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+        name
+        for name, p in params.items()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    )
     has_var_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
     key = arg_scope_func_key(func)
 
@@ -147,7 +166,7 @@ def add_arg_scope(func):
         scope = current_arg_scope()
         defaults = scope.get(key)
         if defaults:
-            given = set(positional[:len(args)])
+            given = set(positional[: len(args)])
             merged = {k: v for k, v in defaults.items() if k not in given}
             merged.update(kwargs)
             kwargs = merged
@@ -184,12 +203,16 @@ def _arg_stack():
 
 
 def _op_name(op):
-    return getattr(op, '__qualname__', None) or getattr(
-        op, '__name__', None) or repr(op)
+    return (
+        getattr(op, '__qualname__', None)
+        or getattr(op, '__name__', None)
+        or repr(op)
+    )
 
 
 # --------------------------------------------------------------------------
 # variable_scope
+
 
 def _name_state():
     """The naming state: the running model call's, else this thread's own
@@ -242,17 +265,21 @@ def variable_scope(name_or_scope, default_name=None, values=None, reuse=None):
             if default_name is None:
                 raise ValueError(
                     'variable_scope: name_or_scope and default_name are both '
-                    'None; give at least one of them')
+                    'None; give at least one of them'
+                )
             if not isinstance(default_name, str):
-                raise ValueError('variable_scope: default_name must be a '
-                                 'string, got %r' % (default_name,))
+                raise ValueError(
+                    'variable_scope: default_name must be a '
+                    'string, got %r' % (default_name,)
+                )
             name = _unique_name(state, parent.name, default_name)
         elif isinstance(name_or_scope, str):
             name = name_or_scope
         else:
             raise ValueError(
                 'variable_scope: name_or_scope must be a string, a '
-                'VariableScope or None, got %r' % (name_or_scope,))
+                'VariableScope or None, got %r' % (name_or_scope,)
+            )
         full_name = parent.name + '/' + name if parent.name else name
     if reuse is None or reuse is False:
         reuse = parent.reuse
@@ -295,9 +322,11 @@ def name_scope(name, default_name=None, values=None):
     del values
     base = name or default_name
     if not isinstance(base, str) or not base:
-        raise ValueError('name_scope: name or default_name must be a '
-                         'non-empty string, got name=%r, default_name=%r'
-                         % (name, default_name))
+        raise ValueError(
+            'name_scope: name or default_name must be a '
+            'non-empty string, got name=%r, default_name=%r'
+            % (name, default_name)
+        )
     state = _name_state()
     if base.endswith('/'):
         full_name = base[:-1]

@@ -7,6 +7,7 @@ event records (tensor, plugin name and data class as TensorBoard's v2 ops) with
 Use them inside `with writer.as_default(step=...)`, eagerly or traced.
 `TrainSummaries` is what `learning.train` writes with them.
 """
+
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
@@ -20,8 +21,11 @@ _ACTIVATION_EXAMPLES = 8
 def scalar(name, value, step=None):
     """Writes a float scalar (TensorBoard's 'scalars' plugin)."""
     return tf.summary.write(
-        name, tf.cast(tf.reshape(value, []), tf.float32), step=step,
-        metadata=_metadata('scalars', summary_pb2.DATA_CLASS_SCALAR))
+        name,
+        tf.cast(tf.reshape(value, []), tf.float32),
+        step=step,
+        metadata=_metadata('scalars', summary_pb2.DATA_CLASS_SCALAR),
+    )
 
 
 def image(name, images, step=None, max_outputs=3):
@@ -29,22 +33,37 @@ def image(name, images, step=None, max_outputs=3):
     images = tf.convert_to_tensor(images)[:max_outputs]
     if images.dtype != tf.uint8:
         images = tf.image.convert_image_dtype(
-            tf.clip_by_value(tf.cast(images, tf.float32), 0.0, 1.0), tf.uint8,
-            saturate=True)
+            tf.clip_by_value(tf.cast(images, tf.float32), 0.0, 1.0),
+            tf.uint8,
+            saturate=True,
+        )
     shape = tf.shape(images)
-    encoded = tf.map_fn(tf.image.encode_png, images, fn_output_signature=tf.string)
-    tensor = tf.concat([[tf.strings.as_string(shape[2]),
-                         tf.strings.as_string(shape[1])], encoded], axis=0)
+    encoded = tf.map_fn(
+        tf.image.encode_png, images, fn_output_signature=tf.string
+    )
+    tensor = tf.concat(
+        [
+            [tf.strings.as_string(shape[2]), tf.strings.as_string(shape[1])],
+            encoded,
+        ],
+        axis=0,
+    )
     return tf.summary.write(
-        name, tensor, step=step,
-        metadata=_metadata('images', summary_pb2.DATA_CLASS_BLOB_SEQUENCE))
+        name,
+        tensor,
+        step=step,
+        metadata=_metadata('images', summary_pb2.DATA_CLASS_BLOB_SEQUENCE),
+    )
 
 
 def histogram(name, values, step=None, buckets=_DEFAULT_BUCKETS):
     """Writes a histogram of `values` as TensorBoard's [buckets, 3] tensor."""
     return tf.summary.write(
-        name, _buckets(values, buckets), step=step,
-        metadata=_metadata('histograms', summary_pb2.DATA_CLASS_TENSOR))
+        name,
+        _buckets(values, buckets),
+        step=step,
+        metadata=_metadata('histograms', summary_pb2.DATA_CLASS_TENSOR),
+    )
 
 
 class TrainSummaries:
@@ -66,12 +85,27 @@ class TrainSummaries:
     event file.
     """
 
-    def __init__(self, model, strategy, optimizer, writer, call_kwargs,
-                 compute_dtype, num_images, histograms):
+    def __init__(
+        self,
+        model,
+        strategy,
+        optimizer,
+        writer,
+        call_kwargs,
+        compute_dtype,
+        num_images,
+        histograms,
+    ):
         self._writer = writer
-        self._variables = ([(v.name.split(':')[0], v) for v in model.variables
-                            if v.shape.num_elements() != 0]
-                           if histograms else [])
+        self._variables = (
+            [
+                (v.name.split(':')[0], v)
+                for v in model.variables
+                if v.shape.num_elements() != 0
+            ]
+            if histograms
+            else []
+        )
 
         def replica_forward(images):
             # Activation statistics of a few examples show the same; the
@@ -80,19 +114,29 @@ class TrainSummaries:
             if compute_dtype is not None and images.dtype.is_floating:
                 images = tf.cast(images, compute_dtype)
             outputs = model(images, **call_kwargs)
-            end_points = (outputs[1] if isinstance(outputs, (tuple, list)) and
-                          len(outputs) > 1 and isinstance(outputs[1], dict)
-                          else {})
-            return {k: tf.cast(v, tf.float32) for k, v in end_points.items()
-                    if isinstance(v, tf.Tensor)}
+            end_points = (
+                outputs[1]
+                if isinstance(outputs, (tuple, list))
+                and len(outputs) > 1
+                and isinstance(outputs[1], dict)
+                else {}
+            )
+            return {
+                k: tf.cast(v, tf.float32)
+                for k, v in end_points.items()
+                if isinstance(v, tf.Tensor)
+            }
 
         # Without autograph, as the train step: the net has no Python
         # control flow on tensors. `names` is a tuple: one trace per run.
         @tf.function(reduce_retracing=True, autograph=False)
         def write(batch_images, step, values, names):
             images = strategy.experimental_local_results(batch_images)[0]
-            end_points = (strategy.run(replica_forward, args=(batch_images,))
-                          if histograms else {})
+            end_points = (
+                strategy.run(replica_forward, args=(batch_images,))
+                if histograms
+                else {}
+            )
             with writer.as_default(step=step):
                 for i, name in enumerate(names):
                     scalar(name, values[i])
@@ -101,13 +145,17 @@ class TrainSummaries:
                     shown = tf.cast(images[:num_images], tf.float32)
                     low = tf.reduce_min(shown, axis=[1, 2, 3], keepdims=True)
                     high = tf.reduce_max(shown, axis=[1, 2, 3], keepdims=True)
-                    image('images', tf.math.divide_no_nan(
-                        shown - low, high - low), max_outputs=num_images)
+                    image(
+                        'images',
+                        tf.math.divide_no_nan(shown - low, high - low),
+                        max_outputs=num_images,
+                    )
                 if histograms:
                     for name, value in end_points.items():
                         value = strategy.experimental_local_results(value)[0]
                         histogram('activations/' + name, value)
                         scalar('sparsity/' + name, tf.nn.zero_fraction(value))
+
         self._write = write
 
     def __call__(self, batch, step, values, term_names):
@@ -115,21 +163,27 @@ class TrainSummaries:
         the terms named `term_names`; `batch` is the step's input."""
         names = tuple(['total_loss'] + ['losses/' + n for n in term_names])
         step = tf.constant(step, tf.int64)
-        self._write(batch[0], step,
-                    tf.constant(list(values)[:len(names)], tf.float32), names)
+        self._write(
+            batch[0],
+            step,
+            tf.constant(list(values)[: len(names)], tf.float32),
+            names,
+        )
         with self._writer.as_default(step=step):
             for name, var in self._variables:
                 if var.dtype != tf.float32:
                     var = tf.cast(var, tf.float32)
-                tf.summary.write(name, _variable_buckets(var),
-                                 metadata=_HISTOGRAM_METADATA)
+                tf.summary.write(
+                    name, _variable_buckets(var), metadata=_HISTOGRAM_METADATA
+                )
         self._writer.flush()
 
 
 def _metadata(plugin, data_class):
     return summary_pb2.SummaryMetadata(
         plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
-        data_class=data_class)
+        data_class=data_class,
+    )
 
 
 _HISTOGRAM_METADATA = _metadata('histograms', summary_pb2.DATA_CLASS_TENSOR)
@@ -146,16 +200,21 @@ def _buckets(values, bucket_count):
     # All values equal: one bucket around them, as TensorBoard does.
     width = tf.where(high > low, (high - low) / bucket_count, 1.0)
     count = tf.where(high > low, bucket_count, 1)
-    counts = tf.cast(tf.histogram_fixed_width(
-        values, tf.stack([low, low + width * tf.cast(count, tf.float32)]),
-        nbins=count), tf.float64)
+    counts = tf.cast(
+        tf.histogram_fixed_width(
+            values,
+            tf.stack([low, low + width * tf.cast(count, tf.float32)]),
+            nbins=count,
+        ),
+        tf.float64,
+    )
     lefts = tf.cast(low, tf.float64) + tf.cast(width, tf.float64) * tf.cast(
-        tf.range(count), tf.float64)
+        tf.range(count), tf.float64
+    )
     return tf.stack([lefts, lefts + tf.cast(width, tf.float64), counts], axis=1)
 
 
-@tf.function(input_signature=[tf.TensorSpec(None, tf.float32)],
-             autograph=False)
+@tf.function(input_signature=[tf.TensorSpec(None, tf.float32)], autograph=False)
 def _variable_buckets(values):
     """`_buckets` of a non-empty float32 tensor of any shape, traced once."""
     return _buckets(values, _DEFAULT_BUCKETS)

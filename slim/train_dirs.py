@@ -16,6 +16,7 @@ the lock earlier, before it writes anything there:
   file, so that `tf.train.latest_checkpoint` and a restart see only the
   checkpoints left.
 """
+
 import contextlib
 import glob
 import json
@@ -31,9 +32,16 @@ from absl import logging
 
 from slim.errors import ArgumentError
 
-__all__ = ['lock', 'TrainDirBusyError', 'remove_partial_saves',
-           'newest_readable_checkpoint', 'set_aside', 'checkpoint_number',
-           'checkpoints_from', 'LOCK_FILE']
+__all__ = [
+    'lock',
+    'TrainDirBusyError',
+    'remove_partial_saves',
+    'newest_readable_checkpoint',
+    'set_aside',
+    'checkpoint_number',
+    'checkpoints_from',
+    'LOCK_FILE',
+]
 
 LOCK_FILE = '.train.lock'
 DAMAGED = 'damaged'
@@ -79,15 +87,24 @@ def lock(train_dir):
                 holder = handle.read().strip()
                 handle.close()
                 raise TrainDirBusyError(
-                    'train_dir', train_dir, 'is in use by another training '
+                    'train_dir',
+                    train_dir,
+                    'is in use by another training '
                     'run (%s)' % _describe_holder(holder),
                     hint='wait for it to end, or use another {train_dir}',
-                    mentions=('train_dir',)) from None
+                    mentions=('train_dir',),
+                ) from None
             handle.seek(0)
             handle.truncate()
-            handle.write(json.dumps({'pid': os.getpid(),
-                                     'host': socket.gethostname(),
-                                     'since': time.strftime('%Y-%m-%d %H:%M:%S')}))
+            handle.write(
+                json.dumps(
+                    {
+                        'pid': os.getpid(),
+                        'host': socket.gethostname(),
+                        'since': time.strftime('%Y-%m-%d %H:%M:%S'),
+                    }
+                )
+            )
             handle.flush()
             entry = _held[key] = [handle, 1]
     try:
@@ -103,15 +120,19 @@ def lock(train_dir):
 def remove_partial_saves(train_dir):
     """Removes the `ckpt-N_temp/` folders a killed save left; returns them."""
     removed = []
-    for path in sorted(glob.glob(os.path.join(glob.escape(train_dir),
-                                              '*_temp'))):
+    for path in sorted(
+        glob.glob(os.path.join(glob.escape(train_dir), '*_temp'))
+    ):
         if os.path.isdir(path) and _PARTIAL.match(os.path.basename(path)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     if removed:
-        logging.warning('Removed %d unfinished checkpoint save(s) of a run that '
-                        'was stopped while saving: %s', len(removed),
-                        ', '.join(os.path.basename(p) for p in removed))
+        logging.warning(
+            'Removed %d unfinished checkpoint save(s) of a run that '
+            'was stopped while saving: %s',
+            len(removed),
+            ', '.join(os.path.basename(p) for p in removed),
+        )
     return removed
 
 
@@ -133,20 +154,29 @@ def newest_readable_checkpoint(train_dir, set_aside_damaged=True):
         problem = _read_problem(path)
         if problem is None:
             if damaged and set_aside_damaged:
-                moved_to = set_aside(train_dir, [p for p, _ in damaged],
-                                     DAMAGED)
+                moved_to = set_aside(
+                    train_dir, [p for p, _ in damaged], DAMAGED
+                )
                 for bad, why in damaged:
                     logging.warning(
                         'Checkpoint %s is damaged (%s): moved it to %s; '
-                        'resuming from %s', bad, why, moved_to, path)
+                        'resuming from %s',
+                        bad,
+                        why,
+                        moved_to,
+                        path,
+                    )
             return path
         damaged.append((path, problem))
     if damaged:
         raise ArgumentError(
-            'train_dir', train_dir, ': no checkpoint in it reads back (%s: %s)'
+            'train_dir',
+            train_dir,
+            ': no checkpoint in it reads back (%s: %s)'
             % (damaged[0][0], damaged[0][1]),
             hint='move them away or use another {train_dir}',
-            mentions=('train_dir',))
+            mentions=('train_dir',),
+        )
     return None
 
 
@@ -170,17 +200,31 @@ def set_aside(train_dir, paths, folder):
     state_file = os.path.join(train_dir, 'checkpoint')
     if os.path.exists(state_file):
         shutil.copy2(state_file, os.path.join(target, 'checkpoint'))
-    left = [p for p in _state_paths(train_dir, state)
-            if os.path.basename(p) not in moved]
+    left = [
+        p
+        for p in _state_paths(train_dir, state)
+        if os.path.basename(p) not in moved
+    ]
     if left:
         times = list(getattr(state, 'all_model_checkpoint_timestamps', []))
-        kept_times = [t for p, t in zip(_state_paths(train_dir, state), times)
-                      if os.path.basename(p) not in moved] if times else None
+        kept_times = (
+            [
+                t
+                for p, t in zip(_state_paths(train_dir, state), times)
+                if os.path.basename(p) not in moved
+            ]
+            if times
+            else None
+        )
         tf.compat.v1.train.update_checkpoint_state(
-            train_dir, left[-1], left,
+            train_dir,
+            left[-1],
+            left,
             all_model_checkpoint_timestamps=kept_times,
-            last_preserved_timestamp=getattr(state, 'last_preserved_timestamp',
-                                             None))
+            last_preserved_timestamp=getattr(
+                state, 'last_preserved_timestamp', None
+            ),
+        )
     elif os.path.exists(state_file):
         os.remove(state_file)  # a copy went along with the moved files
     return target
@@ -194,8 +238,11 @@ def checkpoint_number(path):
 
 def checkpoints_from(train_dir, number):
     """The listed checkpoints of `train_dir` numbered `number` or higher."""
-    return [p for p in _listed_checkpoints(train_dir)
-            if (checkpoint_number(p) or 0) >= number]
+    return [
+        p
+        for p in _listed_checkpoints(train_dir)
+        if (checkpoint_number(p) or 0) >= number
+    ]
 
 
 _PARTIAL = re.compile(r'^.+-\d+_temp$')
@@ -210,9 +257,11 @@ def _state_paths(train_dir, state):
     if state is None:
         return []
     paths = list(state.all_model_checkpoint_paths) or (
-        [state.model_checkpoint_path] if state.model_checkpoint_path else [])
-    return [p if os.path.isabs(p) else os.path.join(train_dir, p)
-            for p in paths]
+        [state.model_checkpoint_path] if state.model_checkpoint_path else []
+    )
+    return [
+        p if os.path.isabs(p) else os.path.join(train_dir, p) for p in paths
+    ]
 
 
 def _read_problem(path):
@@ -229,8 +278,11 @@ def _read_problem(path):
         for key in reader.get_variable_to_shape_map():
             reader.get_tensor(key)
     except (IndexError, ValueError, OSError, tf.errors.OpError) as e:
-        return str(e).strip().splitlines()[0] if str(e).strip() else \
-            type(e).__name__
+        return (
+            str(e).strip().splitlines()[0]
+            if str(e).strip()
+            else type(e).__name__
+        )
     _verified[path] = stamp
     return None
 
@@ -241,7 +293,10 @@ _verified = {}
 def _describe_holder(text):
     try:
         holder = json.loads(text)
-        return 'pid %s on %s since %s' % (holder['pid'], holder['host'],
-                                          holder['since'])
+        return 'pid %s on %s since %s' % (
+            holder['pid'],
+            holder['host'],
+            holder['since'],
+        )
     except (ValueError, KeyError, TypeError):
         return 'its lock file is held'

@@ -30,6 +30,7 @@ is collected anywhere, as in TF-Slim.
 The other helpers (`last_dimension`, `two_element_tuple`, `smart_cond`, ...)
 are TF-Slim's, for net code that calls them.
 """
+
 import collections as _collections
 import re
 
@@ -38,17 +39,28 @@ import tensorflow as tf
 from slim import calls
 
 __all__ = [
-    'collect_named_outputs', 'append_tensor_alias', 'get_tensor_aliases',
-    'gather_tensors_aliases', 'convert_collection_to_dict', 'get_collection',
-    'add_to_collection', 'add_to_collections', 'constant_value',
-    'static_cond', 'smart_cond', 'get_variable_collections',
-    'two_element_tuple', 'n_positive_integers', 'channel_dimension',
+    'collect_named_outputs',
+    'append_tensor_alias',
+    'get_tensor_aliases',
+    'gather_tensors_aliases',
+    'convert_collection_to_dict',
+    'get_collection',
+    'add_to_collection',
+    'add_to_collections',
+    'constant_value',
+    'static_cond',
+    'smart_cond',
+    'get_variable_collections',
+    'two_element_tuple',
+    'n_positive_integers',
+    'channel_dimension',
     'last_dimension',
 ]
 
 
 # --------------------------------------------------------------------------
 # Named outputs and collections
+
 
 def collect_named_outputs(collections, alias, outputs):
     """Tags `outputs` with `alias` and adds it to `collections`.
@@ -115,7 +127,8 @@ def get_tensor_aliases(tensor):
         raise ValueError(
             'get_tensor_aliases: %r has no alias and, computed eagerly, no '
             'name; give it one with slim.utils.append_tensor_alias or '
-            'collect_named_outputs' % (_short(tensor),))
+            'collect_named_outputs' % (_short(tensor),)
+        )
     return [name[:-2] if name.endswith(':0') else name]
 
 
@@ -142,7 +155,8 @@ def convert_collection_to_dict(collection, clear_collection=False):
     state = _call_state('convert_collection_to_dict', None)
     items = state.collections.get(collection, [])
     result = _collections.OrderedDict(
-        (alias, item) for item in items for alias in get_tensor_aliases(item))
+        (alias, item) for item in items for alias in get_tensor_aliases(item)
+    )
     if clear_collection:
         state.collections.pop(collection, None)
     return result
@@ -168,8 +182,11 @@ def get_collection(key, scope=None):
     if scope is None:
         return items
     pattern = re.compile(scope)
-    return [item for item in items
-            if any(pattern.match(alias) for alias in _aliases_or_empty(item))]
+    return [
+        item
+        for item in items
+        if any(pattern.match(alias) for alias in _aliases_or_empty(item))
+    ]
 
 
 def add_to_collection(name, value):
@@ -194,6 +211,7 @@ def add_to_collections(names, value):
 # --------------------------------------------------------------------------
 # Static values and conditions
 
+
 def constant_value(value_or_tensor_or_var, dtype=None):
     """The constant value of a Python value or tensor, None when unknown.
 
@@ -209,14 +227,21 @@ def constant_value(value_or_tensor_or_var, dtype=None):
     """
     value = value_or_tensor_or_var
     if value is None:
-        raise ValueError('constant_value: value_or_tensor_or_var is None; '
-                         'expected a value, a tensor or a variable')
+        raise ValueError(
+            'constant_value: value_or_tensor_or_var is None; '
+            'expected a value, a tensor or a variable'
+        )
     if isinstance(value, (tf.Tensor, tf.Variable)):
         if dtype is not None and value.dtype != tf.as_dtype(dtype):
-            raise ValueError('constant_value: expected dtype %s, got a %s of '
-                             'dtype %s' % (tf.as_dtype(dtype).name,
-                                           type(value).__name__,
-                                           value.dtype.name))
+            raise ValueError(
+                'constant_value: expected dtype %s, got a %s of '
+                'dtype %s'
+                % (
+                    tf.as_dtype(dtype).name,
+                    type(value).__name__,
+                    value.dtype.name,
+                )
+            )
         if isinstance(value, tf.Variable):
             return None
         return tf.get_static_value(value)
@@ -231,8 +256,9 @@ def static_cond(pred, fn1, fn2):
     """
     for argument, fn in (('fn1', fn1), ('fn2', fn2)):
         if not callable(fn):
-            raise TypeError('static_cond: %s must be callable, got %r'
-                            % (argument, fn))
+            raise TypeError(
+                'static_cond: %s must be callable, got %r' % (argument, fn)
+            )
     return fn1() if pred else fn2()
 
 
@@ -247,8 +273,9 @@ def smart_cond(pred, fn1, fn2, name=None):
         return static_cond(value, fn1, fn2)
     for argument, fn in (('fn1', fn1), ('fn2', fn2)):
         if not callable(fn):
-            raise TypeError('smart_cond: %s must be callable, got %r'
-                            % (argument, fn))
+            raise TypeError(
+                'smart_cond: %s must be callable, got %r' % (argument, fn)
+            )
     return tf.cond(pred, fn1, fn2, name=name)
 
 
@@ -266,6 +293,7 @@ def get_variable_collections(variables_collections, name):
 
 # --------------------------------------------------------------------------
 # Shapes and sizes
+
 
 def channel_dimension(shape, data_format, min_rank=1):
     """The channel dimension of `shape`: axis 1 for `'channels_first'`,
@@ -297,17 +325,19 @@ def two_element_tuple(int_or_tuple):
     """
     if isinstance(int_or_tuple, (list, tuple)):
         if len(int_or_tuple) != 2:
-            raise ValueError('two_element_tuple: expected a list of 2 '
-                             'elements, got %r' % (int_or_tuple,))
+            raise ValueError(
+                'two_element_tuple: expected a list of 2 '
+                'elements, got %r' % (int_or_tuple,)
+            )
         return int(int_or_tuple[0]), int(int_or_tuple[1])
     if isinstance(int_or_tuple, int) and not isinstance(int_or_tuple, bool):
         return int_or_tuple, int_or_tuple
-    if isinstance(int_or_tuple, tf.TensorShape) and \
-            int_or_tuple.rank == 2:
+    if isinstance(int_or_tuple, tf.TensorShape) and int_or_tuple.rank == 2:
         return int_or_tuple[0], int_or_tuple[1]
-    raise ValueError('two_element_tuple: expected an int, a list of 2 '
-                     'elements or a TensorShape of rank 2, got %r'
-                     % (int_or_tuple,))
+    raise ValueError(
+        'two_element_tuple: expected an int, a list of 2 '
+        'elements or a TensorShape of rank 2, got %r' % (int_or_tuple,)
+    )
 
 
 def n_positive_integers(n, value):
@@ -322,11 +352,13 @@ def n_positive_integers(n, value):
     try:
         count = int(n)
     except (TypeError, ValueError):
-        raise TypeError('n_positive_integers: n must be an integer, got %r'
-                        % (n,)) from None
+        raise TypeError(
+            'n_positive_integers: n must be an integer, got %r' % (n,)
+        ) from None
     if count < 1 or count != n:
-        raise ValueError('n_positive_integers: n must be a positive integer, '
-                         'got %r' % (n,))
+        raise ValueError(
+            'n_positive_integers: n must be a positive integer, got %r' % (n,)
+        )
     if isinstance(value, tf.TensorShape):
         value = value.as_list() if value.rank is not None else value
     try:
@@ -335,41 +367,53 @@ def n_positive_integers(n, value):
         try:
             values = tuple(int(v) for v in value)
         except (TypeError, ValueError):
-            raise ValueError('n_positive_integers: expected %d positive '
-                             'integers, got %r' % (count, value)) from None
+            raise ValueError(
+                'n_positive_integers: expected %d positive '
+                'integers, got %r' % (count, value)
+            ) from None
         if len(values) != count:
-            raise ValueError('n_positive_integers: expected %d positive '
-                             'integers, got %r' % (count, value))
+            raise ValueError(
+                'n_positive_integers: expected %d positive '
+                'integers, got %r' % (count, value)
+            )
     for v in values:
         if v < 1:
-            raise ValueError('n_positive_integers: expected positive '
-                             'integers, got %r' % (value,))
+            raise ValueError(
+                'n_positive_integers: expected positive '
+                'integers, got %r' % (value,)
+            )
     return values
 
 
 # --------------------------------------------------------------------------
 # Private helpers
 
+
 def _call_state(what, collections):
     state = calls.current()
     if state is None:
-        given = ('' if collections is None
-                 else ' (collections=%r)' % (collections,))
+        given = (
+            '' if collections is None else ' (collections=%r)' % (collections,)
+        )
         raise RuntimeError(
             'slim.utils.%s was called outside a model%s: collections live in '
             'the running slim.Model call. Run the net in a model, `model = '
             'slim.Model(net_fn); model(inputs)`, or pass '
-            'outputs_collections=None.' % (what, given))
+            'outputs_collections=None.' % (what, given)
+        )
     return state
 
 
 def _append_alias(state, tensor, alias, what):
     if not isinstance(alias, str):
-        raise TypeError('slim.utils.%s: alias must be a string, got %r'
-                        % (what, alias))
+        raise TypeError(
+            'slim.utils.%s: alias must be a string, got %r' % (what, alias)
+        )
     if not alias:
-        raise ValueError('slim.utils.%s: alias must be a non-empty string, '
-                         'got %r' % (what, alias))
+        raise ValueError(
+            'slim.utils.%s: alias must be a non-empty string, '
+            'got %r' % (what, alias)
+        )
     if alias.endswith('/'):
         alias = alias[:-1]
     entry = state.aliases.get(id(tensor))
@@ -396,16 +440,21 @@ def _aliases_or_empty(item):
 def _known_dimension(what, shape, axis, min_rank):
     shape = tf.TensorShape(shape)
     if shape.rank is None:
-        raise ValueError('%s: the rank of the shape must be known, got %s'
-                         % (what, shape))
+        raise ValueError(
+            '%s: the rank of the shape must be known, got %s' % (what, shape)
+        )
     needed = max(min_rank, axis + 1 if axis >= 0 else -axis)
     if shape.rank < needed:
-        raise ValueError('%s: the shape must have rank %d or more, got %s'
-                         % (what, needed, shape))
+        raise ValueError(
+            '%s: the shape must have rank %d or more, got %s'
+            % (what, needed, shape)
+        )
     value = shape[axis]
     if value is None:
-        raise ValueError('%s: dimension %d of the shape must be known, got %s'
-                         % (what, axis, shape))
+        raise ValueError(
+            '%s: dimension %d of the shape must be known, got %s'
+            % (what, axis, shape)
+        )
     return int(value)
 
 

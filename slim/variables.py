@@ -6,6 +6,7 @@ variable-scope stack; the query functions (`get_variables`,
 `get_variables_to_restore`, ...) take the model where TF-Slim read graph
 collections.
 """
+
 import re
 
 import numpy as np
@@ -18,22 +19,39 @@ from slim.errors import ArgumentError
 from slim.model import object_checkpoint_names
 
 __all__ = [
-    'model_variable', 'variable', 'get_variables', 'get_model_variables',
-    'get_trainable_variables', 'get_variables_by_name',
-    'get_variables_by_suffix', 'get_unique_variable',
-    'get_variables_to_restore', 'assign_from_checkpoint',
+    'model_variable',
+    'variable',
+    'get_variables',
+    'get_model_variables',
+    'get_trainable_variables',
+    'get_variables_by_name',
+    'get_variables_by_suffix',
+    'get_unique_variable',
+    'get_variables_to_restore',
+    'assign_from_checkpoint',
     'resolve_checkpoint',
 ]
 
 # --------------------------------------------------------------------------
 # Variable creation
 
-def model_variable(name, shape=None, dtype=tf.float32, initializer=None,
-                   regularizer=None, trainable=True, collections=None,
-                   caching_device=None, device=None, partitioner=None,
-                   custom_getter=None, use_resource=None,
-                   synchronization=tf.VariableSynchronization.AUTO,
-                   aggregation=tf.VariableAggregation.NONE):
+
+def model_variable(
+    name,
+    shape=None,
+    dtype=tf.float32,
+    initializer=None,
+    regularizer=None,
+    trainable=True,
+    collections=None,
+    caching_device=None,
+    device=None,
+    partitioner=None,
+    custom_getter=None,
+    use_resource=None,
+    synchronization=tf.VariableSynchronization.AUTO,
+    aggregation=tf.VariableAggregation.NONE,
+):
     """Gets or creates a model variable `<current scope>/<name>`.
 
     Model variables are the ones a net is made of: they are what
@@ -48,28 +66,57 @@ def model_variable(name, shape=None, dtype=tf.float32, initializer=None,
     """
     del collections, caching_device, partitioner, custom_getter, use_resource
     return calls.current_or_raise('model_variable').variable(
-        name, shape, dtype, initializer, regularizer, trainable, True,
-        synchronization, aggregation, device)
+        name,
+        shape,
+        dtype,
+        initializer,
+        regularizer,
+        trainable,
+        True,
+        synchronization,
+        aggregation,
+        device,
+    )
 
 
-def variable(name, shape=None, dtype=tf.float32, initializer=None,
-             regularizer=None, trainable=True, collections=None,
-             caching_device=None, device=None, partitioner=None,
-             custom_getter=None, use_resource=None,
-             synchronization=tf.VariableSynchronization.AUTO,
-             aggregation=tf.VariableAggregation.NONE):
+def variable(
+    name,
+    shape=None,
+    dtype=tf.float32,
+    initializer=None,
+    regularizer=None,
+    trainable=True,
+    collections=None,
+    caching_device=None,
+    device=None,
+    partitioner=None,
+    custom_getter=None,
+    use_resource=None,
+    synchronization=tf.VariableSynchronization.AUTO,
+    aggregation=tf.VariableAggregation.NONE,
+):
     """Gets or creates a variable that is not a model variable (a counter, say).
 
     Same arguments and errors as `model_variable`.
     """
     del collections, caching_device, partitioner, custom_getter, use_resource
     return calls.current_or_raise('variable').variable(
-        name, shape, dtype, initializer, regularizer, trainable, False,
-        synchronization, aggregation, device)
+        name,
+        shape,
+        dtype,
+        initializer,
+        regularizer,
+        trainable,
+        False,
+        synchronization,
+        aggregation,
+        device,
+    )
 
 
 # --------------------------------------------------------------------------
 # Queries
+
 
 def get_variables(model, scope=None, suffix=None):
     """The model's variables, in creation order, filtered as TF-Slim does.
@@ -94,8 +141,9 @@ def get_model_variables(model, scope=None, suffix=None):
 
 def get_trainable_variables(model, scope=None, suffix=None):
     """The trainable variables, filtered like `get_variables`."""
-    return _filter([v for v in _all_variables(model) if v.trainable],
-                   scope, suffix)
+    return _filter(
+        [v for v in _all_variables(model) if v.trainable], scope, suffix
+    )
 
 
 def get_variables_by_suffix(model, suffix, scope=None):
@@ -118,9 +166,10 @@ def get_unique_variable(model, var_op_name):
     for v in _all_variables(model):
         if _name(v) == var_op_name:
             return v
-    raise ValueError('get_unique_variable: no variable named %r; the model '
-                     'has %d variables' % (var_op_name,
-                                           len(_all_variables(model))))
+    raise ValueError(
+        'get_unique_variable: no variable named %r; the model '
+        'has %d variables' % (var_op_name, len(_all_variables(model)))
+    )
 
 
 def get_variables_to_restore(model, include=None, exclude=None):
@@ -140,8 +189,11 @@ def get_variables_to_restore(model, include=None, exclude=None):
     else:
         chosen = []
         for scope in _as_list(include, 'include'):
-            chosen += [v for v in get_variables(model, scope) if
-                       not any(v is c for c in chosen)]
+            chosen += [
+                v
+                for v in get_variables(model, scope)
+                if not any(v is c for c in chosen)
+            ]
     excluded = set()
     for scope in _as_list(exclude, 'exclude'):
         excluded |= {id(v) for v in get_variables(model, scope)}
@@ -151,7 +203,10 @@ def get_variables_to_restore(model, include=None, exclude=None):
 # --------------------------------------------------------------------------
 # Checkpoints
 
-def assign_from_checkpoint(var_list, checkpoint_path, ignore_missing_vars=False):
+
+def assign_from_checkpoint(
+    var_list, checkpoint_path, ignore_missing_vars=False
+):
     """Restores variables by name from a checkpoint, eagerly.
 
     Reads TF1 name-based checkpoints (a TF-Slim model-zoo file, a
@@ -191,27 +246,35 @@ def assign_from_checkpoint(var_list, checkpoint_path, ignore_missing_vars=False)
             missing.append(ckpt_name)
             continue
         if list(shapes[key]) != var.shape.as_list():
-            mismatched.append('%s: checkpoint %s, variable %s' % (
-                ckpt_name, list(shapes[key]), var.shape.as_list()))
+            mismatched.append(
+                '%s: checkpoint %s, variable %s'
+                % (ckpt_name, list(shapes[key]), var.shape.as_list())
+            )
             continue
         found.append((ckpt_name, key, var))
     problems = []
     if mismatched:
-        problems.append('%d with another shape:\n  %s' % (
-            len(mismatched), '\n  '.join(mismatched)))
+        problems.append(
+            '%d with another shape:\n  %s'
+            % (len(mismatched), '\n  '.join(mismatched))
+        )
     if missing and not ignore_missing_vars:
-        problems.append('%d missing from the checkpoint:\n  %s' % (
-            len(missing), '\n  '.join(missing)))
+        problems.append(
+            '%d missing from the checkpoint:\n  %s'
+            % (len(missing), '\n  '.join(missing))
+        )
     if problems:
         raise ValueError(
             'assign_from_checkpoint: checkpoint %s does not fit the variables '
             '(%s); pass ignore_missing_vars=True to skip missing ones, or '
-            'exclude their scopes' % (path, '; '.join(problems)))
+            'exclude their scopes' % (path, '; '.join(problems))
+        )
     for name in missing:
         logging.warning('Variable %s missing in checkpoint %s', name, path)
     for _, key, var in found:
-        var.assign(np.asarray(reader.get_tensor(key)).astype(
-            var.dtype.as_numpy_dtype))
+        var.assign(
+            np.asarray(reader.get_tensor(key)).astype(var.dtype.as_numpy_dtype)
+        )
     return [name for name, _, _ in found]
 
 
@@ -226,24 +289,35 @@ def resolve_checkpoint(checkpoint_path):
     if tf.io.gfile.isdir(checkpoint_path):
         latest = tf.train.latest_checkpoint(checkpoint_path)
         if latest is None:
-            raise ArgumentError('checkpoint_path', checkpoint_path,
-                                ': the directory holds no checkpoint')
+            raise ArgumentError(
+                'checkpoint_path',
+                checkpoint_path,
+                ': the directory holds no checkpoint',
+            )
         return latest
-    if not (tf.io.gfile.exists(checkpoint_path + '.index') or
-            tf.io.gfile.exists(checkpoint_path)):
-        raise ArgumentError('checkpoint_path', checkpoint_path,
-                            'does not exist (expected a checkpoint prefix '
-                            'with a .index file, or a directory)')
+    if not (
+        tf.io.gfile.exists(checkpoint_path + '.index')
+        or tf.io.gfile.exists(checkpoint_path)
+    ):
+        raise ArgumentError(
+            'checkpoint_path',
+            checkpoint_path,
+            'does not exist (expected a checkpoint prefix '
+            'with a .index file, or a directory)',
+        )
     return checkpoint_path
 
 
 # --------------------------------------------------------------------------
 # Helpers
 
+
 def _all_variables(model):
     if not hasattr(model, 'variables'):
-        raise TypeError('expected a slim.Model (something with .variables), '
-                        'got %r' % (model,))
+        raise TypeError(
+            'expected a slim.Model (something with .variables), '
+            'got %r' % (model,)
+        )
     return list(model.variables)
 
 
@@ -271,6 +345,8 @@ def _as_list(scopes_arg, what):
     if isinstance(scopes_arg, str):
         return [scopes_arg]
     if not isinstance(scopes_arg, (list, tuple, set)):
-        raise TypeError('get_variables_to_restore: %s must be a list of scope '
-                        'names, got %r' % (what, scopes_arg))
+        raise TypeError(
+            'get_variables_to_restore: %s must be a list of scope '
+            'names, got %r' % (what, scopes_arg)
+        )
     return list(scopes_arg)

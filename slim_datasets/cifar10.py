@@ -3,6 +3,7 @@
 TF-Slim's converter writes one file per split, `cifar10_{split}.tfrecord`; ours
 writes `cifar10_{split}_{i:05d}-of-{n:05d}.tfrecord` shards. Both are found.
 """
+
 from slim_datasets import tfrecord_dataset
 
 FILE_PATTERNS = ('cifar10_%s.tfrecord', 'cifar10_%s_*-of-*.tfrecord')
@@ -11,8 +12,18 @@ SPLITS_TO_SIZES = {'train': 50000, 'test': 10000}
 
 NUM_CLASSES = 10
 
-CLASS_NAMES = ('airplane', 'automobile', 'bird', 'cat', 'deer',
-               'dog', 'frog', 'horse', 'ship', 'truck')
+CLASS_NAMES = (
+    'airplane',
+    'automobile',
+    'bird',
+    'cat',
+    'deer',
+    'dog',
+    'frog',
+    'horse',
+    'ship',
+    'truck',
+)
 
 ITEMS_TO_DESCRIPTIONS = {
     'image': 'A [32 x 32 x 3] color image.',
@@ -33,5 +44,12 @@ def get_split(split_name, dataset_dir, file_pattern=None):
       FileNotFoundError: if no file matches the patterns.
     """
     return tfrecord_dataset.make_split(
-        'cifar10', split_name, dataset_dir, file_pattern, FILE_PATTERNS,
-        SPLITS_TO_SIZES, NUM_CLASSES, ITEMS_TO_DESCRIPTIONS)
+        'cifar10',
+        split_name,
+        dataset_dir,
+        file_pattern,
+        FILE_PATTERNS,
+        SPLITS_TO_SIZES,
+        NUM_CLASSES,
+        ITEMS_TO_DESCRIPTIONS,
+    )

@@ -21,6 +21,7 @@ read with them, and the `custom` reader would mix both), or with a `labels.txt` 
 before anything is written, with or without `overwrite`. Files of other kinds
 (photos, notes, the downloaded archive) are left where they are.
 """
+
 import collections
 import contextlib
 import math
@@ -36,8 +37,15 @@ from slim.errors import ArgumentError
 from slim_datasets import dataset_utils
 
 ConversionResult = collections.namedtuple(
-    'ConversionResult', ['dataset_dir', 'splits_to_sizes', 'num_skipped', 'skipped_files',
-                         'converted'])
+    'ConversionResult',
+    [
+        'dataset_dir',
+        'splits_to_sizes',
+        'num_skipped',
+        'skipped_files',
+        'converted',
+    ],
+)
 ConversionResult.__doc__ = """What a converter did.
 
 Fields:
@@ -75,28 +83,45 @@ def check_dataset_dir(dataset_dir, name, splits):
         of `name`; the message names `dataset_dir` and a few of those files.
     """
     if not dataset_dir:
-        raise ArgumentError('dataset_dir', dataset_dir, ': expected the folder the '
-                            'TFRecord shards and labels.txt go to.')
+        raise ArgumentError(
+            'dataset_dir',
+            dataset_dir,
+            ': expected the folder the TFRecord shards and labels.txt go to.',
+        )
     if os.path.exists(dataset_dir) and not os.path.isdir(dataset_dir):
-        raise ArgumentError('dataset_dir', dataset_dir,
-                            'is a file; expected a folder (new, empty, or holding the '
-                            '%r dataset) for the TFRecord shards and labels.txt.' % name)
+        raise ArgumentError(
+            'dataset_dir',
+            dataset_dir,
+            'is a file; expected a folder (new, empty, or holding the '
+            '%r dataset) for the TFRecord shards and labels.txt.' % name,
+        )
     own, foreign, shared = _scan(dataset_dir, name, splits)
     if foreign:
         raise ForeignFilesError(
-            'dataset_dir', dataset_dir,
+            'dataset_dir',
+            dataset_dir,
             'holds TFRecord files that are not the %r dataset\'s (%s); expected a new '
             'or empty folder, or one holding only the %r dataset: a folder has one '
             'labels.txt, and readers would mix the shards. Choose another {dataset_dir}.'
-            % (name, dataset_utils.some_names(foreign), name), mentions=('dataset_dir',))
+            % (name, dataset_utils.some_names(foreign), name),
+            mentions=('dataset_dir',),
+        )
     if shared and not own:
         raise ForeignFilesError(
-            'dataset_dir', dataset_dir,
+            'dataset_dir',
+            dataset_dir,
             'holds %s beside no %r shard, so no conversion of %r wrote it; expected a '
             'new or empty folder, or one holding the %r dataset. Move %s away or choose '
             'another {dataset_dir}.'
-            % (' and '.join(shared), name, name, name,
-               'it' if len(shared) == 1 else 'them'), mentions=('dataset_dir',))
+            % (
+                ' and '.join(shared),
+                name,
+                name,
+                name,
+                'it' if len(shared) == 1 else 'them',
+            ),
+            mentions=('dataset_dir',),
+        )
 
 
 def existing_dataset_files(dataset_dir, name, splits):
@@ -120,10 +145,12 @@ def keep_existing(dataset_dir, name, overwrite, splits):
     check_dataset_dir(dataset_dir, name, splits)
     existing = existing_dataset_files(dataset_dir, name, splits)
     if existing and not overwrite:
-        logging.warning('%s already holds a converted dataset (%s); keeping it. Pass '
-                        'overwrite=True (--overwrite) to re-create it.',
-                        dataset_dir,
-                        dataset_utils.some_names(os.path.basename(p) for p in existing))
+        logging.warning(
+            '%s already holds a converted dataset (%s); keeping it. Pass '
+            'overwrite=True (--overwrite) to re-create it.',
+            dataset_dir,
+            dataset_utils.some_names(os.path.basename(p) for p in existing),
+        )
         return True
     return False
 
@@ -170,15 +197,24 @@ def publish(staging, dataset_dir, name, splits):
     """
     check_dataset_dir(dataset_dir, name, splits)
     new_names = sorted(os.listdir(staging))
-    stale = [p for p in _shards_of_splits(dataset_dir, name, splits)
-             if os.path.basename(p) not in new_names]
+    stale = [
+        p
+        for p in _shards_of_splits(dataset_dir, name, splits)
+        if os.path.basename(p) not in new_names
+    ]
     # labels.txt last: its presence is what marks the folder as converted.
     new_names.sort(key=lambda n: n == dataset_utils.LABELS_FILENAME)
     for filename in new_names:
-        os.replace(os.path.join(staging, filename), os.path.join(dataset_dir, filename))
+        os.replace(
+            os.path.join(staging, filename), os.path.join(dataset_dir, filename)
+        )
     for path in stale:
         os.remove(path)
-def write_split(serialized_examples, num_items, out_dir, name, split_name, num_shards):
+
+
+def write_split(
+    serialized_examples, num_items, out_dir, name, split_name, num_shards
+):
     """Writes examples into `num_shards` shards by input position; returns the count.
 
     Args:
@@ -197,18 +233,29 @@ def write_split(serialized_examples, num_items, out_dir, name, split_name, num_s
         for index, serialized in enumerate(serialized_examples):
             shard = min(index // per_shard, num_shards - 1)
             if index % per_shard == 0 and index:
-                logging.info('%s %s: %d of %d images converted.', name, split_name,
-                             index, num_items)
+                logging.info(
+                    '%s %s: %d of %d images converted.',
+                    name,
+                    split_name,
+                    index,
+                    num_items,
+                )
             if writers[shard] is None:
-                writers[shard] = tf.io.TFRecordWriter(dataset_utils.shard_filename(
-                    out_dir, name, split_name, shard, num_shards))
+                writers[shard] = tf.io.TFRecordWriter(
+                    dataset_utils.shard_filename(
+                        out_dir, name, split_name, shard, num_shards
+                    )
+                )
             if serialized is not None:
                 writers[shard].write(serialized)
                 written += 1
         for shard in range(num_shards):  # a shard whose items were all skipped
             if writers[shard] is None:
-                writers[shard] = tf.io.TFRecordWriter(dataset_utils.shard_filename(
-                    out_dir, name, split_name, shard, num_shards))
+                writers[shard] = tf.io.TFRecordWriter(
+                    dataset_utils.shard_filename(
+                        out_dir, name, split_name, shard, num_shards
+                    )
+                )
     finally:
         for writer in writers:
             if writer is not None:
@@ -217,8 +264,10 @@ def write_split(serialized_examples, num_items, out_dir, name, split_name, num_s
 
 
 def _own_shard_re(name, splits):
-    return re.compile(r'^%s_(?:[^_]+_\d{5}-of-\d{5}|%s)\.tfrecord$'
-                      % (re.escape(name), '|'.join(re.escape(s) for s in splits)))
+    return re.compile(
+        r'^%s_(?:[^_]+_\d{5}-of-\d{5}|%s)\.tfrecord$'
+        % (re.escape(name), '|'.join(re.escape(s) for s in splits))
+    )
 
 
 def _scan(dataset_dir, name, splits):
@@ -243,5 +292,8 @@ def _shards_of_splits(dataset_dir, name, splits):
     own, _, _ = _scan(dataset_dir, name, splits)
     prefixes = tuple('%s_%s_' % (name, s) for s in splits)
     singles = ['%s_%s.tfrecord' % (name, s) for s in splits]
-    return [os.path.join(dataset_dir, n) for n in own
-            if n.startswith(prefixes) or n in singles]
+    return [
+        os.path.join(dataset_dir, n)
+        for n in own
+        if n.startswith(prefixes) or n in singles
+    ]

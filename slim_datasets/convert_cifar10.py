@@ -4,6 +4,7 @@ Images are PNG-encoded 32x32 RGB as TF-Slim's converter writes them, into
 `cifar10_train_0000i-of-00005.tfrecord` (one shard per batch file) and
 `cifar10_test_00000-of-00001.tfrecord`, plus TF-Slim's labels.txt.
 """
+
 import io
 import os
 import pickle
@@ -48,23 +49,44 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
     sizes = {}
     with conversion.staging_dir(dataset_dir) as work:
-        archive_path, downloaded = convert_flowers.fetch(url, dataset_dir, archive)
+        archive_path, downloaded = convert_flowers.fetch(
+            url, dataset_dir, archive
+        )
         source, out = os.path.join(work, 'source'), os.path.join(work, 'out')
         os.makedirs(out)
-        convert_flowers.unpack(archive_path, bool(archive), downloaded, source,
-                               'cifar-10-python.tar.gz, the python version')
+        convert_flowers.unpack(
+            archive_path,
+            bool(archive),
+            downloaded,
+            source,
+            'cifar-10-python.tar.gz, the python version',
+        )
         batches = os.path.join(source, 'cifar-10-batches-py')
-        splits = {'train': ['data_batch_%d' % (i + 1) for i in range(NUM_TRAIN_FILES)],
-                  'test': ['test_batch']}
+        splits = {
+            'train': [
+                'data_batch_%d' % (i + 1) for i in range(NUM_TRAIN_FILES)
+            ],
+            'test': ['test_batch'],
+        }
+
         def fail(problem):
-            return download.archive_error(archive_path, archive and 'archive',
-                                          problem)
+            return download.archive_error(
+                archive_path, archive and 'archive', problem
+            )
+
         for split_name, filenames in splits.items():
             images, labels = _load_batches(batches, filenames, fail)
             sizes[split_name] = conversion.write_split(
-                _examples(images, labels), len(labels), out, 'cifar10', split_name,
-                len(filenames))
-        dataset_utils.write_label_file(dict(enumerate(cifar10.CLASS_NAMES)), out)
+                _examples(images, labels),
+                len(labels),
+                out,
+                'cifar10',
+                split_name,
+                len(filenames),
+            )
+        dataset_utils.write_label_file(
+            dict(enumerate(cifar10.CLASS_NAMES)), out
+        )
         conversion.publish(out, dataset_dir, 'cifar10', SPLITS)
     if downloaded:
         os.remove(archive_path)
@@ -76,8 +98,10 @@ def _load_batches(batches_dir, filenames, fail):
     for filename in filenames:
         path = os.path.join(batches_dir, filename)
         if not os.path.isfile(path):
-            raise fail('lacks %s (in cifar-10-batches-py/); expected the python '
-                       'version, cifar-10-python.tar.gz.' % filename)
+            raise fail(
+                'lacks %s (in cifar-10-batches-py/); expected the python '
+                'version, cifar-10-python.tar.gz.' % filename
+            )
         try:
             # The official batches are pickles; only open archives you trust.
             with open(path, 'rb') as f:
@@ -86,15 +110,26 @@ def _load_batches(batches_dir, filenames, fail):
             batch_images = data.reshape(-1, 3, IMAGE_SIZE, IMAGE_SIZE)
             batch_images = batch_images.transpose(0, 2, 3, 1)  # planar to HWC
             batch_labels = [int(label) for label in batch[b'labels']]
-        except (pickle.UnpicklingError, EOFError, AttributeError, IndexError, KeyError,
-                TypeError, ValueError) as e:
-            raise fail('holds a cifar-10-batches-py/%s that is not a CIFAR-10 batch '
-                       '(%s: %s); expected the python version, cifar-10-python.tar.gz.'
-                       % (filename, type(e).__name__, e)) from None
+        except (
+            pickle.UnpicklingError,
+            EOFError,
+            AttributeError,
+            IndexError,
+            KeyError,
+            TypeError,
+            ValueError,
+        ) as e:
+            raise fail(
+                'holds a cifar-10-batches-py/%s that is not a CIFAR-10 batch '
+                '(%s: %s); expected the python version, cifar-10-python.tar.gz.'
+                % (filename, type(e).__name__, e)
+            ) from None
         if len(batch_labels) != len(batch_images):
-            raise fail('holds a cifar-10-batches-py/%s with %d images but %d labels; '
-                       'expected one label per image.'
-                       % (filename, len(batch_images), len(batch_labels)))
+            raise fail(
+                'holds a cifar-10-batches-py/%s with %d images but %d labels; '
+                'expected one label per image.'
+                % (filename, len(batch_images), len(batch_labels))
+            )
         images.append(batch_images)
         labels.extend(batch_labels)
     return np.concatenate(images), labels
@@ -105,4 +140,5 @@ def _examples(images, labels):
         buffer = io.BytesIO()
         Image.fromarray(image, 'RGB').save(buffer, format='PNG')
         yield dataset_utils.image_to_tfexample(
-            buffer.getvalue(), b'png', IMAGE_SIZE, IMAGE_SIZE, label).SerializeToString()
+            buffer.getvalue(), b'png', IMAGE_SIZE, IMAGE_SIZE, label
+        ).SerializeToString()

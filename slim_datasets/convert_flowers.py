@@ -4,6 +4,7 @@ As TF-Slim's `download_and_convert_flowers.py`: 350 validation images, 5 shards 
 split, shuffle seed 0 (applied to the sorted file list, so the split is the same on
 every machine), labels.txt of the sorted class names.
 """
+
 import os
 
 from slim.errors import ArgumentError
@@ -17,8 +18,15 @@ NUM_SHARDS = 5
 RANDOM_SEED = 0
 
 
-def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False, seed=RANDOM_SEED,
-        num_validation=NUM_VALIDATION, num_workers=None):
+def run(
+    dataset_dir,
+    archive=None,
+    url=DATA_URL,
+    overwrite=False,
+    seed=RANDOM_SEED,
+    num_validation=NUM_VALIDATION,
+    num_workers=None,
+):
     """Downloads (or takes `archive`) and converts Flowers into `dataset_dir`.
 
     Args:
@@ -40,28 +48,47 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False, seed=RANDOM_SE
       OSError: if the download fails (no partial file is left).
     """
     check_archive(archive)
-    if conversion.keep_existing(dataset_dir, 'flowers', overwrite, convert_folder.SPLITS):
+    if conversion.keep_existing(
+        dataset_dir, 'flowers', overwrite, convert_folder.SPLITS
+    ):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
     with conversion.staging_dir(dataset_dir) as work:
         archive_path, downloaded = fetch(url, dataset_dir, archive)
-        unpack(archive_path, bool(archive), downloaded, work,
-               'flower_photos.tgz, a tar.gz of one folder of JPEGs per class')
+        unpack(
+            archive_path,
+            bool(archive),
+            downloaded,
+            work,
+            'flower_photos.tgz, a tar.gz of one folder of JPEGs per class',
+        )
         source_dir = os.path.join(work, 'flower_photos')
-        if not os.path.isdir(source_dir):  # an archive of the class folders themselves
+        if not os.path.isdir(
+            source_dir
+        ):  # an archive of the class folders themselves
             source_dir = work
         try:
             result = convert_folder.convert_folder(
-                source_dir, dataset_dir, name='flowers', num_validation=num_validation,
-                num_shards=NUM_SHARDS, seed=seed, num_workers=num_workers,
-                overwrite=True)
+                source_dir,
+                dataset_dir,
+                name='flowers',
+                num_validation=num_validation,
+                num_shards=NUM_SHARDS,
+                seed=seed,
+                num_workers=num_workers,
+                overwrite=True,
+            )
         except ArgumentError as e:
             # The unpacked folder is gone when this is read: name the archive.
             if e.argument != 'source_dir':
                 raise
-            problem = e.message(hint=False)[len('source_dir=%r' % (source_dir,)):]
+            problem = e.message(hint=False)[
+                len('source_dir=%r' % (source_dir,)) :
+            ]
             raise download.archive_error(
-                archive_path, archive and 'archive',
-                ', unpacked,' + problem.replace(source_dir, 'flower_photos')) from None
+                archive_path,
+                archive and 'archive',
+                ', unpacked,' + problem.replace(source_dir, 'flower_photos'),
+            ) from None
     if downloaded:  # as TF-Slim, drop the archive once converted
         os.remove(archive_path)
     return result
@@ -106,8 +133,12 @@ def unpack(archive_path, given, downloaded, target, expected):
         the next run fetches it again.
     """
     try:
-        download.extract_tar(archive_path, target, expected=expected,
-                             argument='archive' if given else None)
+        download.extract_tar(
+            archive_path,
+            target,
+            expected=expected,
+            argument='archive' if given else None,
+        )
     except ValueError:
         if downloaded:
             os.remove(archive_path)

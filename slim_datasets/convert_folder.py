@@ -13,6 +13,7 @@ usual `if __name__ == '__main__':` guard of multiprocessing (or `num_workers=0`)
 Read the result with `get_dataset('custom', split, dataset_dir)` (or the
 dataset module of `name`).
 """
+
 import multiprocessing
 import os
 import random
@@ -28,9 +29,17 @@ from slim_datasets import image_files
 SPLITS = ('train', 'validation')
 
 
-def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
-                   validation_fraction=0.1, num_shards=5, seed=0, num_workers=None,
-                   overwrite=False):
+def convert_folder(
+    source_dir,
+    dataset_dir,
+    name='custom',
+    num_validation=None,
+    validation_fraction=0.1,
+    num_shards=5,
+    seed=0,
+    num_workers=None,
+    overwrite=False,
+):
     """Converts `source_dir` into sharded train/validation TFRecords in `dataset_dir`.
 
     Args:
@@ -57,41 +66,75 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
         dataset's shards, a `labels.txt` of its own); nothing is written then.
     """
     if not os.path.isdir(source_dir):
-        raise ArgumentError('source_dir', source_dir, 'is not a folder; expected a '
-                            'folder with one sub-folder of images per class.')
+        raise ArgumentError(
+            'source_dir',
+            source_dir,
+            'is not a folder; expected a '
+            'folder with one sub-folder of images per class.',
+        )
     if not 0.0 <= validation_fraction < 1.0:
-        raise ArgumentError('validation_fraction', validation_fraction,
-                            ': expected a number in [0, 1).')
+        raise ArgumentError(
+            'validation_fraction',
+            validation_fraction,
+            ': expected a number in [0, 1).',
+        )
     if not isinstance(num_shards, int) or num_shards < 1:
-        raise ArgumentError('num_shards', num_shards, ': expected a positive integer.')
-    if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
-        raise ArgumentError('num_workers', num_workers,
-                            ': expected None or an integer >= 0.')
+        raise ArgumentError(
+            'num_shards', num_shards, ': expected a positive integer.'
+        )
+    if num_workers is not None and (
+        not isinstance(num_workers, int) or num_workers < 0
+    ):
+        raise ArgumentError(
+            'num_workers', num_workers, ': expected None or an integer >= 0.'
+        )
     files, class_names = list_image_files(source_dir)
     if num_validation is None:
         num_validation = int(round(len(files) * validation_fraction))
-    if not isinstance(num_validation, int) or not 0 <= num_validation < len(files):
-        raise ArgumentError('num_validation', num_validation,
-                            ': expected an integer in [0, %d), the number of files in '
-                            '%s.' % (len(files), source_dir))
+    if not isinstance(num_validation, int) or not 0 <= num_validation < len(
+        files
+    ):
+        raise ArgumentError(
+            'num_validation',
+            num_validation,
+            ': expected an integer in [0, %d), the number of files in '
+            '%s.' % (len(files), source_dir),
+        )
     if conversion.keep_existing(dataset_dir, name, overwrite, SPLITS):
         return conversion.ConversionResult(dataset_dir, {}, 0, [], False)
 
     random.Random(seed).shuffle(files)
-    splits = {'validation': files[:num_validation], 'train': files[num_validation:]}
+    splits = {
+        'validation': files[:num_validation],
+        'train': files[num_validation:],
+    }
     skipped = []
     sizes = {}
-    with conversion.staging_dir(dataset_dir) as staging, _pool(num_workers) as pool:
+    with (
+        conversion.staging_dir(dataset_dir) as staging,
+        _pool(num_workers) as pool,
+    ):
         for split_name in SPLITS:
             split_files = splits[split_name]
             if not split_files:
                 continue
-            loaded = _imap(pool, image_files.read_image, [p for p, _ in split_files])
+            loaded = _imap(
+                pool, image_files.read_image, [p for p, _ in split_files]
+            )
             examples = _examples(split_files, loaded, skipped)
             size = conversion.write_split(
-                examples, len(split_files), staging, name, split_name, num_shards)
-            shards = [os.path.join(staging, f) for f in sorted(os.listdir(staging))
-                      if f.startswith('%s_%s_' % (name, split_name))]
+                examples,
+                len(split_files),
+                staging,
+                name,
+                split_name,
+                num_shards,
+            )
+            shards = [
+                os.path.join(staging, f)
+                for f in sorted(os.listdir(staging))
+                if f.startswith('%s_%s_' % (name, split_name))
+            ]
             if not size:
                 # Shards without a record would only fail later, in training.
                 for path in shards:
@@ -102,24 +145,40 @@ def convert_folder(source_dir, dataset_dir, name='custom', num_validation=None,
         if not sizes:
             path, reason = min(skipped)
             raise ArgumentError(
-                'source_dir', source_dir,
+                'source_dir',
+                source_dir,
                 'holds no image that can be decoded: all %d files in its class '
                 'sub-folders %s were skipped (e.g. %s: %s); expected JPEG, PNG or other '
-                'image files Pillow reads.' % (
-                    len(skipped), dataset_utils.some_names(class_names),
-                    os.path.relpath(path, source_dir), reason))
+                'image files Pillow reads.'
+                % (
+                    len(skipped),
+                    dataset_utils.some_names(class_names),
+                    os.path.relpath(path, source_dir),
+                    reason,
+                ),
+            )
         for split_name in SPLITS:
             if splits[split_name] and split_name not in sizes:
-                logging.warning('All %d %s files of %s were skipped; no %s split is '
-                                'written.', len(splits[split_name]), split_name,
-                                source_dir, split_name)
+                logging.warning(
+                    'All %d %s files of %s were skipped; no %s split is '
+                    'written.',
+                    len(splits[split_name]),
+                    split_name,
+                    source_dir,
+                    split_name,
+                )
         dataset_utils.write_label_file(dict(enumerate(class_names)), staging)
         conversion.publish(staging, dataset_dir, name, SPLITS)
     if skipped:
-        logging.warning('Skipped %d files of %s that are not decodable images.',
-                        len(skipped), source_dir)
+        logging.warning(
+            'Skipped %d files of %s that are not decodable images.',
+            len(skipped),
+            source_dir,
+        )
     logging.info('Converted %s into %s: %s.', source_dir, dataset_dir, sizes)
-    return conversion.ConversionResult(dataset_dir, sizes, len(skipped), skipped, True)
+    return conversion.ConversionResult(
+        dataset_dir, sizes, len(skipped), skipped, True
+    )
 
 
 def list_image_files(source_dir):
@@ -131,46 +190,68 @@ def list_image_files(source_dir):
     Raises:
       ValueError: if there are no class sub-folders or no files in them.
     """
-    class_names = sorted(d for d in os.listdir(source_dir)
-                         if not d.startswith('.') and os.path.isdir(os.path.join(source_dir, d)))
+    class_names = sorted(
+        d
+        for d in os.listdir(source_dir)
+        if not d.startswith('.') and os.path.isdir(os.path.join(source_dir, d))
+    )
     if not class_names:
-        raise ArgumentError('source_dir', source_dir,
-                            'has no class sub-folders; expected one folder of images '
-                            'per class, e.g. %s/daisy/1.jpg.' % source_dir)
+        raise ArgumentError(
+            'source_dir',
+            source_dir,
+            'has no class sub-folders; expected one folder of images '
+            'per class, e.g. %s/daisy/1.jpg.' % source_dir,
+        )
     files = []
     for class_id, class_name in enumerate(class_names):
-        for root, dirs, filenames in os.walk(os.path.join(source_dir, class_name)):
+        for root, dirs, filenames in os.walk(
+            os.path.join(source_dir, class_name)
+        ):
             dirs[:] = [d for d in dirs if not d.startswith('.')]
-            files.extend((os.path.join(root, f), class_id)
-                         for f in filenames if not f.startswith('.'))
+            files.extend(
+                (os.path.join(root, f), class_id)
+                for f in filenames
+                if not f.startswith('.')
+            )
     if not files:
-        raise ArgumentError('source_dir', source_dir, 'has class sub-folders %s but no '
-                            'files in them.' % class_names)
+        raise ArgumentError(
+            'source_dir',
+            source_dir,
+            'has class sub-folders %s but no files in them.' % class_names,
+        )
     return sorted(files), class_names
 
 
 def _examples(split_files, loaded, skipped):
-    for (path, class_id), (data, image_format, height, width, reason) in zip(split_files,
-                                                                             loaded):
+    for (path, class_id), (data, image_format, height, width, reason) in zip(
+        split_files, loaded
+    ):
         if reason is not None:
-            logging.warning('Skipping %s: not a decodable image (%s).', path, reason)
+            logging.warning(
+                'Skipping %s: not a decodable image (%s).', path, reason
+            )
             skipped.append((path, reason))
             yield None
             continue
         yield dataset_utils.image_to_tfexample(
-            data, image_format, height, width, class_id).SerializeToString()
+            data, image_format, height, width, class_id
+        ).SerializeToString()
 
 
 class _pool:
     """A 'spawn' process pool (forking a process that runs TensorFlow is unsafe)."""
 
     def __init__(self, num_workers):
-        self._num_workers = (os.cpu_count() or 1) if num_workers is None else num_workers
+        self._num_workers = (
+            (os.cpu_count() or 1) if num_workers is None else num_workers
+        )
         self.pool = None
 
     def __enter__(self):
         if self._num_workers > 0:
-            self.pool = multiprocessing.get_context('spawn').Pool(self._num_workers)
+            self.pool = multiprocessing.get_context('spawn').Pool(
+                self._num_workers
+            )
         return self.pool
 
     def __exit__(self, *exc_info):

@@ -4,6 +4,7 @@ The four IDX files come from `DATA_URL` (TF-Slim's source), or from `archive`: a
 local folder or tar archive holding them. Output: `mnist_train_*-of-00005`,
 `mnist_test_00000-of-00001` and TF-Slim's labels.txt.
 """
+
 import gzip
 import io
 import os
@@ -22,8 +23,10 @@ from slim_datasets import download
 from slim_datasets import mnist
 
 DATA_URL = 'https://storage.googleapis.com/cvdf-datasets/mnist/'
-FILES = {'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
-         'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')}
+FILES = {
+    'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
+    'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'),
+}
 NUM_SHARDS = {'train': 5, 'test': 1}
 
 
@@ -57,15 +60,30 @@ def run(dataset_dir, archive=None, url=DATA_URL, overwrite=False):
         os.makedirs(out)
         origins = _gather_sources(source, archive, url)
         for split_name, (images_file, labels_file) in FILES.items():
-            images = _read_idx(os.path.join(source, images_file), 3, origins[images_file])
-            labels = _read_idx(os.path.join(source, labels_file), 1, origins[labels_file])
+            images = _read_idx(
+                os.path.join(source, images_file), 3, origins[images_file]
+            )
+            labels = _read_idx(
+                os.path.join(source, labels_file), 1, origins[labels_file]
+            )
             if len(images) != len(labels):
-                raise ValueError('%s has %d images but %s %d labels.' % (
-                    origins[images_file], len(images), origins[labels_file],
-                    len(labels)))
+                raise ValueError(
+                    '%s has %d images but %s %d labels.'
+                    % (
+                        origins[images_file],
+                        len(images),
+                        origins[labels_file],
+                        len(labels),
+                    )
+                )
             sizes[split_name] = conversion.write_split(
-                _examples(images, labels), len(labels), out, 'mnist', split_name,
-                NUM_SHARDS[split_name])
+                _examples(images, labels),
+                len(labels),
+                out,
+                'mnist',
+                split_name,
+                NUM_SHARDS[split_name],
+            )
         dataset_utils.write_label_file(dict(enumerate(mnist.CLASS_NAMES)), out)
         conversion.publish(out, dataset_dir, 'mnist', tuple(FILES))
     return conversion.ConversionResult(dataset_dir, sizes, 0, [], True)
@@ -83,20 +101,33 @@ def _gather_sources(source, archive, url):
         if not os.path.isdir(archive):
             unpacked = os.path.join(source, 'unpacked')
             download.extract_tar(
-                archive, unpacked, argument='archive', expected='a folder or tar '
-                'archive holding the four MNIST files %s' % ', '.join(names))
-        found = {f: os.path.join(root, f) for root, _, files in os.walk(unpacked)
-                 for f in files if f in names}
+                archive,
+                unpacked,
+                argument='archive',
+                expected='a folder or tar '
+                'archive holding the four MNIST files %s' % ', '.join(names),
+            )
+        found = {
+            f: os.path.join(root, f)
+            for root, _, files in os.walk(unpacked)
+            for f in files
+            if f in names
+        }
         missing = [n for n in names if n not in found]
         if missing:
-            raise ArgumentError('archive', archive, 'lacks the MNIST files %s.' % missing)
+            raise ArgumentError(
+                'archive', archive, 'lacks the MNIST files %s.' % missing
+            )
         os.makedirs(source, exist_ok=True)
         for name in names:
             shutil.copyfile(found[name], os.path.join(source, name))
         if unpacked == archive:
             return {name: repr(found[name]) for name in names}
-        return {name: '%s in archive=%r' % (os.path.relpath(found[name], unpacked),
-                                            archive) for name in names}
+        return {
+            name: '%s in archive=%r'
+            % (os.path.relpath(found[name], unpacked), archive)
+            for name in names
+        }
     os.makedirs(source, exist_ok=True)
     origins = {}
     for name in names:
@@ -111,22 +142,33 @@ def _read_idx(path, rank, shown):
         with gzip.open(path, 'rb') as f:
             data = f.read()
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
-        reason = ('it ends early, as a cut-off download or copy does'
-                  if isinstance(e, EOFError) else 'its data are damaged (%s)' % e)
-        raise ValueError('%s is not a readable gzip file: %s; expected a gzip-compressed '
-                         'MNIST IDX file.' % (shown, reason)) from None
+        reason = (
+            'it ends early, as a cut-off download or copy does'
+            if isinstance(e, EOFError)
+            else 'its data are damaged (%s)' % e
+        )
+        raise ValueError(
+            '%s is not a readable gzip file: %s; expected a gzip-compressed '
+            'MNIST IDX file.' % (shown, reason)
+        ) from None
     if len(data) < 4 + 4 * rank:
-        raise ValueError('%s holds %d bytes; expected an IDX file of rank %d, which has '
-                         'a %d-byte header.' % (shown, len(data), rank, 4 + 4 * rank))
-    magic, = struct.unpack('>I', data[:4])
+        raise ValueError(
+            '%s holds %d bytes; expected an IDX file of rank %d, which has '
+            'a %d-byte header.' % (shown, len(data), rank, 4 + 4 * rank)
+        )
+    (magic,) = struct.unpack('>I', data[:4])
     if magic != 0x800 + rank:
-        raise ValueError('%s is not an IDX file of rank %d (magic number %#x).'
-                         % (shown, rank, magic))
-    dims = struct.unpack('>' + 'I' * rank, data[4:4 + 4 * rank])
+        raise ValueError(
+            '%s is not an IDX file of rank %d (magic number %#x).'
+            % (shown, rank, magic)
+        )
+    dims = struct.unpack('>' + 'I' * rank, data[4 : 4 + 4 * rank])
     array = np.frombuffer(data, np.uint8, offset=4 + 4 * rank)
     if array.size != int(np.prod(dims)):
-        raise ValueError('%s holds %d bytes of data; its header says %s.'
-                         % (shown, array.size, dims))
+        raise ValueError(
+            '%s holds %d bytes of data; its header says %s.'
+            % (shown, array.size, dims)
+        )
     return array.reshape(dims)
 
 
@@ -136,4 +178,5 @@ def _examples(images, labels):
         Image.fromarray(image, 'L').save(buffer, format='PNG')
         height, width = image.shape
         yield dataset_utils.image_to_tfexample(
-            buffer.getvalue(), b'png', height, width, int(label)).SerializeToString()
+            buffer.getvalue(), b'png', height, width, int(label)
+        ).SerializeToString()

@@ -5,6 +5,7 @@ The number of classes comes from `labels.txt`. Split sizes are counted by readin
 the shards once and cached in `split_sizes.json` beside them, keyed by the shards'
 names and byte sizes so that re-converted shards are counted again.
 """
+
 import json
 import os
 import re
@@ -19,7 +20,9 @@ from slim_datasets import tfrecord_dataset
 
 SIZES_FILENAME = 'split_sizes.json'
 
-_SHARD_RE = re.compile(r'^(?P<name>.+)_(?P<split>[^_]+)_\d{5}-of-\d{5}\.tfrecord$')
+_SHARD_RE = re.compile(
+    r'^(?P<name>.+)_(?P<split>[^_]+)_\d{5}-of-\d{5}\.tfrecord$'
+)
 
 ITEMS_TO_DESCRIPTIONS = {
     'image': 'A color image of varying size.',
@@ -43,33 +46,55 @@ def get_split(split_name, dataset_dir, file_pattern=None):
         the message names the shard, the byte and what is wrong.
     """
     if not dataset_dir:
-        raise ArgumentError('dataset_dir', dataset_dir, ': the custom dataset needs the '
-                            'folder that holds its shards and labels.txt.')
+        raise ArgumentError(
+            'dataset_dir',
+            dataset_dir,
+            ': the custom dataset needs the '
+            'folder that holds its shards and labels.txt.',
+        )
     if not dataset_utils.has_labels(dataset_dir):
         raise MissingFileError(
-            'dataset_dir', dataset_dir, 'has no %s (one "id:name" line per class) for '
+            'dataset_dir',
+            dataset_dir,
+            'has no %s (one "id:name" line per class) for '
             'the custom dataset; the folder converter writes it.'
-            % dataset_utils.LABELS_FILENAME)
+            % dataset_utils.LABELS_FILENAME,
+        )
     if file_pattern is None:
         splits = available_splits(dataset_dir)
         if split_name not in splits:
             raise ArgumentError(
-                'split_name', split_name, 'is not a split of the custom dataset in %r; '
+                'split_name',
+                split_name,
+                'is not a split of the custom dataset in %r; '
                 'valid names (from the shard names): %s.'
-                % (dataset_dir, ', '.join(splits) or 'none found'))
+                % (dataset_dir, ', '.join(splits) or 'none found'),
+            )
         file_pattern = '*_%s_*-of-*.tfrecord'
     labels_to_names = dataset_utils.read_label_file(dataset_dir)
-    shards = tfrecord_dataset.find_shards(dataset_dir, file_pattern, 'custom', split_name)
+    shards = tfrecord_dataset.find_shards(
+        dataset_dir, file_pattern, 'custom', split_name
+    )
     try:
         num_samples = _cached_split_size(dataset_dir, split_name, shards)
     except tf.errors.DataLossError as e:
-        raise ValueError(tfrecord_check.describe(
-            tfrecord_check.find_damaged_shards(shards),
-            'the %r split of the custom dataset' % split_name, e)) from None
+        raise ValueError(
+            tfrecord_check.describe(
+                tfrecord_check.find_damaged_shards(shards),
+                'the %r split of the custom dataset' % split_name,
+                e,
+            )
+        ) from None
     return tfrecord_dataset.DatasetSplit(
-        'custom', split_name, dataset_dir, [file_pattern], num_samples,
-        max(labels_to_names) + 1 if labels_to_names else 0, labels_to_names,
-        ITEMS_TO_DESCRIPTIONS)
+        'custom',
+        split_name,
+        dataset_dir,
+        [file_pattern],
+        num_samples,
+        max(labels_to_names) + 1 if labels_to_names else 0,
+        labels_to_names,
+        ITEMS_TO_DESCRIPTIONS,
+    )
 
 
 def available_splits(dataset_dir):
@@ -89,7 +114,10 @@ def write_split_sizes(dataset_dir, split_name, shards, num_samples):
     """
     path = os.path.join(dataset_dir, SIZES_FILENAME)
     cache = _read_cache(path)
-    cache[split_name] = {'num_samples': int(num_samples), 'shards': _fingerprint(shards)}
+    cache[split_name] = {
+        'num_samples': int(num_samples),
+        'shards': _fingerprint(shards),
+    }
     tmp_path = path + '.tmp-%d' % os.getpid()
     with open(tmp_path, 'w', encoding='utf-8') as f:
         json.dump(cache, f, indent=1, sort_keys=True)
@@ -97,14 +125,20 @@ def write_split_sizes(dataset_dir, split_name, shards, num_samples):
 
 
 def _cached_split_size(dataset_dir, split_name, shards):
-    entry = _read_cache(os.path.join(dataset_dir, SIZES_FILENAME)).get(split_name)
+    entry = _read_cache(os.path.join(dataset_dir, SIZES_FILENAME)).get(
+        split_name
+    )
     if entry and entry.get('shards') == _fingerprint(shards):
         return int(entry['num_samples'])
     num_samples = tfrecord_dataset.count_records(shards)
     try:
         write_split_sizes(dataset_dir, split_name, shards, num_samples)
-    except OSError as e:  # a read-only folder still reads; it is just counted again
-        logging.info('Could not cache the split sizes in %s: %s', dataset_dir, e)
+    except (
+        OSError
+    ) as e:  # a read-only folder still reads; it is just counted again
+        logging.info(
+            'Could not cache the split sizes in %s: %s', dataset_dir, e
+        )
     return num_samples
 
 

@@ -3,6 +3,7 @@
 Adding a dataset is one module with a `get_split(split_name, dataset_dir,
 file_pattern=None)` plus one entry in `DATASETS_MAP`.
 """
+
 from slim.errors import ArgumentError
 from slim_datasets import cifar10
 from slim_datasets import custom
@@ -45,11 +46,17 @@ def get_dataset(name, split_name, dataset_dir, file_pattern=None):
       FileNotFoundError: if `dataset_dir` holds no shard matching the pattern.
     """
     if name not in DATASETS_MAP:
-        raise ArgumentError('name', name, 'is not a known dataset; valid names: '
-                            '%s.' % ', '.join(sorted(DATASETS_MAP)))
+        raise ArgumentError(
+            'name',
+            name,
+            'is not a known dataset; valid names: '
+            '%s.' % ', '.join(sorted(DATASETS_MAP)),
+        )
     if not dataset_dir and name != DEFAULT_DATASET:
-        raise ArgumentError('dataset_dir', dataset_dir,
-                            ': the %r dataset needs the folder it is in (only the '
-                            'embedded %r dataset has a default one).'
-                            % (name, DEFAULT_DATASET))
+        raise ArgumentError(
+            'dataset_dir',
+            dataset_dir,
+            ': the %r dataset needs the folder it is in (only the '
+            'embedded %r dataset has a default one).' % (name, DEFAULT_DATASET),
+        )
     return DATASETS_MAP[name].get_split(split_name, dataset_dir, file_pattern)

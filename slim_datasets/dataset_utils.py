@@ -5,6 +5,7 @@ Records are `tf.train.Example`s with the keys `image/encoded`, `image/format`,
 `{name}_{split}_{index:05d}-of-{count:05d}.tfrecord`; `labels.txt` holds one
 `id:name` line per class. Files written here read in TF-Slim and the other way round.
 """
+
 import os
 
 import tensorflow as tf
@@ -23,7 +24,9 @@ def int64_feature(values):
     """Returns a `tf.train.Feature` of int64s from a scalar or a list."""
     if not isinstance(values, (tuple, list)):
         values = [values]
-    return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
+    return tf.train.Feature(
+        int64_list=tf.train.Int64List(value=[int(v) for v in values])
+    )
 
 
 def bytes_feature(value):
@@ -49,22 +52,30 @@ def image_to_tfexample(image_data, image_format, height, width, class_id):
       height, width: the image size in pixels.
       class_id: the integer label.
     """
-    return tf.train.Example(features=tf.train.Features(feature={
-        KEY_ENCODED: bytes_feature(image_data),
-        KEY_FORMAT: bytes_feature(image_format),
-        KEY_LABEL: int64_feature(class_id),
-        KEY_HEIGHT: int64_feature(height),
-        KEY_WIDTH: int64_feature(width),
-    }))
+    return tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                KEY_ENCODED: bytes_feature(image_data),
+                KEY_FORMAT: bytes_feature(image_format),
+                KEY_LABEL: int64_feature(class_id),
+                KEY_HEIGHT: int64_feature(height),
+                KEY_WIDTH: int64_feature(width),
+            }
+        )
+    )
 
 
 def shard_filename(dataset_dir, name, split_name, index, num_shards):
     """Returns the path of one shard: `{name}_{split}_{index:05d}-of-{count:05d}.tfrecord`."""
-    return os.path.join(dataset_dir, '%s_%s_%05d-of-%05d.tfrecord' % (
-        name, split_name, index, num_shards))
+    return os.path.join(
+        dataset_dir,
+        '%s_%s_%05d-of-%05d.tfrecord' % (name, split_name, index, num_shards),
+    )
 
 
-def write_label_file(labels_to_class_names, dataset_dir, filename=LABELS_FILENAME):
+def write_label_file(
+    labels_to_class_names, dataset_dir, filename=LABELS_FILENAME
+):
     """Writes `labels.txt` with one `id:name` line per class, in id order.
 
     Written to a temporary name and renamed, so a reader never sees half a file.
@@ -106,7 +117,9 @@ def read_label_file(dataset_dir, filename=LABELS_FILENAME):
                 continue
             index, sep, name = line.partition(':')
             if not sep or not index.strip().lstrip('-').isdigit():
-                raise ValueError('%s line %d is %r; expected "id:name", e.g. "0:daisy".'
-                                 % (path, line_number, line))
+                raise ValueError(
+                    '%s line %d is %r; expected "id:name", e.g. "0:daisy".'
+                    % (path, line_number, line)
+                )
             labels_to_class_names[int(index)] = name
     return labels_to_class_names

@@ -15,6 +15,7 @@ holds nothing but the digits dataset (any version of it, or a killed build of it
 `dataset_dir` holding anything else is someone's data, refused with a
 `conversion.ForeignFilesError` before anything is written.
 """
+
 import io
 import json
 import os
@@ -55,7 +56,9 @@ _SPLIT_SEED = 0
 _LABELS = {i: str(i) for i in range(NUM_CLASSES)}
 # What a folder of the digits dataset may hold: any version's shards, its labels
 # (checked by content), the marker and the temporary folders of killed builds.
-_OWN_SHARD_RE = re.compile(r'^digits_(train|validation)_\d{5}-of-\d{5}\.tfrecord$')
+_OWN_SHARD_RE = re.compile(
+    r'^digits_(train|validation)_\d{5}-of-\d{5}\.tfrecord$'
+)
 _BUILD_PREFIX = '.digits-build-'
 
 
@@ -75,21 +78,33 @@ def get_split(split_name, dataset_dir=None, file_pattern=None):
         that are not the digits dataset's; see `build`.
     """
     if split_name not in SPLITS_TO_SIZES:
-        raise ArgumentError('split_name', split_name,
-                            'is not a split of the digits dataset; valid names: %s.'
-                            % ', '.join(sorted(SPLITS_TO_SIZES)))
+        raise ArgumentError(
+            'split_name',
+            split_name,
+            'is not a split of the digits dataset; valid names: %s.'
+            % ', '.join(sorted(SPLITS_TO_SIZES)),
+        )
     dataset_dir = build(dataset_dir)
     # 1,797 images of 2 kB decoded: keeping them in memory saves the decoding
     # each epoch, which would cost more CPU than training LeNet on them.
     return tfrecord_dataset.make_split(
-        'digits', split_name, dataset_dir, file_pattern, FILE_PATTERNS,
-        SPLITS_TO_SIZES, NUM_CLASSES, ITEMS_TO_DESCRIPTIONS, cache_decoded=True)
+        'digits',
+        split_name,
+        dataset_dir,
+        file_pattern,
+        FILE_PATTERNS,
+        SPLITS_TO_SIZES,
+        NUM_CLASSES,
+        ITEMS_TO_DESCRIPTIONS,
+        cache_decoded=True,
+    )
 
 
 def default_dir():
     """Returns the cache folder used when no `dataset_dir` is given."""
     return os.environ.get(ENV_VAR) or os.path.join(
-        os.path.expanduser('~'), '.cache', 'slim', 'digits')
+        os.path.expanduser('~'), '.cache', 'slim', 'digits'
+    )
 
 
 def is_built(dataset_dir):
@@ -116,7 +131,9 @@ def build(dataset_dir=None):
         digits.
     """
     given = dataset_dir
-    dataset_dir = os.path.abspath(os.path.expanduser(dataset_dir or default_dir()))
+    dataset_dir = os.path.abspath(
+        os.path.expanduser(dataset_dir or default_dir())
+    )
     check_folder(dataset_dir, given)
     if is_built(dataset_dir):
         return dataset_dir
@@ -125,7 +142,9 @@ def build(dataset_dir=None):
         os.makedirs(parent, exist_ok=True)
         tmp_dir = tempfile.mkdtemp(prefix=_BUILD_PREFIX, dir=parent)
         try:
-            os.chmod(tmp_dir, 0o755)  # mkdtemp's 0o700 would hide the cache from others
+            os.chmod(
+                tmp_dir, 0o755
+            )  # mkdtemp's 0o700 would hide the cache from others
             _write_dataset(tmp_dir)
             os.rename(tmp_dir, dataset_dir)
         except OSError:
@@ -144,11 +163,15 @@ def build(dataset_dir=None):
         names = sorted(os.listdir(tmp_dir))
         names.remove(_MARKER)
         for name in names:
-            os.replace(os.path.join(tmp_dir, name), os.path.join(dataset_dir, name))
+            os.replace(
+                os.path.join(tmp_dir, name), os.path.join(dataset_dir, name)
+            )
         for name in os.listdir(dataset_dir):
             if _OWN_SHARD_RE.match(name) and name not in names:
                 os.remove(os.path.join(dataset_dir, name))
-        os.replace(os.path.join(tmp_dir, _MARKER), os.path.join(dataset_dir, _MARKER))
+        os.replace(
+            os.path.join(tmp_dir, _MARKER), os.path.join(dataset_dir, _MARKER)
+        )
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return dataset_dir
@@ -168,25 +191,35 @@ def check_folder(dataset_dir, given=None):
     shown = given or dataset_dir
     if os.path.exists(dataset_dir) and not os.path.isdir(dataset_dir):
         raise ArgumentError(
-            'dataset_dir', shown, 'is a file; expected a folder for the embedded '
-            'digits dataset (a new or empty one, or its cache).')
+            'dataset_dir',
+            shown,
+            'is a file; expected a folder for the embedded '
+            'digits dataset (a new or empty one, or its cache).',
+        )
     if not os.path.isdir(dataset_dir):
         return
-    foreign = sorted(name for name in os.listdir(dataset_dir)
-                     if not _is_own(dataset_dir, name))
+    foreign = sorted(
+        name
+        for name in os.listdir(dataset_dir)
+        if not _is_own(dataset_dir, name)
+    )
     if foreign:
         raise conversion.ForeignFilesError(
-            'dataset_dir', shown,
+            'dataset_dir',
+            shown,
             'holds files that are not the embedded digits dataset\'s (%s); expected a '
             'folder that does not exist, an empty one, or one holding only the digits '
             'dataset. The digits are never written beside other data: to read another '
             'dataset, pass its name as {name} (now \'digits\').'
-            % dataset_utils.some_names(foreign), mentions=('name',))
+            % dataset_utils.some_names(foreign),
+            mentions=('name',),
+        )
 
 
 def load_images():
     """Returns `(images uint8 [1797, 28, 28], labels int64 [1797])` from scikit-learn."""
     from sklearn.datasets import load_digits  # only needed when building
+
     digits = load_digits()
     images = np.stack([_upscale(image) for image in digits.images])
     return images, digits.target.astype(np.int64)
@@ -195,7 +228,8 @@ def load_images():
 def split_indices():
     """Returns `{split: indices into load_images()}`, the same on every machine."""
     order = np.random.RandomState(_SPLIT_SEED).permutation(
-        sum(SPLITS_TO_SIZES.values()))
+        sum(SPLITS_TO_SIZES.values())
+    )
     num_train = SPLITS_TO_SIZES['train']
     return {'train': order[:num_train], 'validation': order[num_train:]}
 
@@ -220,8 +254,12 @@ def _is_own(dataset_dir, name):
 def _upscale(image):
     # 0..16 grey levels, upscaled smoothly; then stretched so every digit uses the
     # full 0..255 range, which keeps the inputs of small nets well scaled.
-    small = Image.fromarray((image * (255.0 / 16.0)).round().astype(np.uint8), 'L')
-    big = np.asarray(small.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BILINEAR), np.float64)
+    small = Image.fromarray(
+        (image * (255.0 / 16.0)).round().astype(np.uint8), 'L'
+    )
+    big = np.asarray(
+        small.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BILINEAR), np.float64
+    )
     low, high = big.min(), big.max()
     if high > low:
         big = (big - low) * (255.0 / (high - low))
@@ -238,14 +276,24 @@ def _write_dataset(dataset_dir):
     images, labels = load_images()
     for split_name, indices in split_indices().items():
         num_shards = NUM_SHARDS[split_name]
-        for shard, shard_indices in enumerate(np.array_split(indices, num_shards)):
-            path = dataset_utils.shard_filename(dataset_dir, 'digits', split_name,
-                                                shard, num_shards)
+        for shard, shard_indices in enumerate(
+            np.array_split(indices, num_shards)
+        ):
+            path = dataset_utils.shard_filename(
+                dataset_dir, 'digits', split_name, shard, num_shards
+            )
             with tf.io.TFRecordWriter(path) as writer:
                 for i in shard_indices:
                     example = dataset_utils.image_to_tfexample(
-                        _png(images[i]), b'png', IMAGE_SIZE, IMAGE_SIZE, labels[i])
+                        _png(images[i]),
+                        b'png',
+                        IMAGE_SIZE,
+                        IMAGE_SIZE,
+                        labels[i],
+                    )
                     writer.write(example.SerializeToString())
     dataset_utils.write_label_file(_LABELS, dataset_dir)
     with open(os.path.join(dataset_dir, _MARKER), 'w', encoding='utf-8') as f:
-        json.dump({'version': _VERSION, 'splits': SPLITS_TO_SIZES}, f, sort_keys=True)
+        json.dump(
+            {'version': _VERSION, 'splits': SPLITS_TO_SIZES}, f, sort_keys=True
+        )

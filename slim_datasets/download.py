@@ -6,6 +6,7 @@ download never leaves a half file under the final name. Archives are unpacked on
 if every member stays inside the target folder; one that is not a tar file, or is
 cut short or damaged, is refused with a `ValueError` that names it.
 """
+
 import http.client
 import lzma
 import os
@@ -39,12 +40,20 @@ def download_file(url, dest_path, timeout=60):
         return dest_path
     dest_dir = os.path.dirname(os.path.abspath(dest_path))
     os.makedirs(dest_dir, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix='.' + os.path.basename(dest_path) + '.',
-                                    suffix='.part', dir=dest_dir)
+    fd, tmp_path = tempfile.mkstemp(
+        prefix='.' + os.path.basename(dest_path) + '.',
+        suffix='.part',
+        dir=dest_dir,
+    )
     try:
-        with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=timeout) as r:
+        with (
+            os.fdopen(fd, 'wb') as f,
+            urllib.request.urlopen(url, timeout=timeout) as r,
+        ):
             expected = r.headers.get('Content-Length')
-            expected = int(expected) if expected and expected.isdigit() else None
+            expected = (
+                int(expected) if expected and expected.isdigit() else None
+            )
             received = 0
             while True:
                 chunk = r.read(_CHUNK)
@@ -54,14 +63,22 @@ def download_file(url, dest_path, timeout=60):
                 received += len(chunk)
                 _progress(os.path.basename(dest_path), received, expected)
             if expected is not None and received != expected:
-                raise OSError('it stopped after %d of %d bytes' % (received, expected))
+                raise OSError(
+                    'it stopped after %d of %d bytes' % (received, expected)
+                )
         os.replace(tmp_path, dest_path)
     except (OSError, http.client.HTTPException) as e:
         _remove_quietly(tmp_path)
         # urllib's own messages ('<urlopen error ...>') do not say which URL.
-        reason = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', e)
-        raise OSError('Could not download %s: %s.'
-                      % (url, str(reason).rstrip('.') or type(e).__name__)) from None
+        reason = (
+            e
+            if isinstance(e, urllib.error.HTTPError)
+            else getattr(e, 'reason', e)
+        )
+        raise OSError(
+            'Could not download %s: %s.'
+            % (url, str(reason).rstrip('.') or type(e).__name__)
+        ) from None
     except BaseException:
         _remove_quietly(tmp_path)
         raise
@@ -69,7 +86,9 @@ def download_file(url, dest_path, timeout=60):
     return dest_path
 
 
-def extract_tar(archive_path, target_dir, expected='a tar archive', argument=None):
+def extract_tar(
+    archive_path, target_dir, expected='a tar archive', argument=None
+):
     """Unpacks a (compressed) tar archive into `target_dir`, refusing unsafe members.
 
     Args:
@@ -98,14 +117,23 @@ def extract_tar(archive_path, target_dir, expected='a tar archive', argument=Non
             # The 'data' filter (Python >= 3.11.4) re-checks the same and drops
             # permissions bits such as setuid.
             tar.extractall(target, members=members, filter='data')
-    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as e:
+    except (
+        tarfile.TarError,
+        EOFError,
+        zlib.error,
+        lzma.LZMAError,
+        OSError,
+    ) as e:
         # A corrupt stream shows as an OSError without errno (gzip.BadGzipFile,
         # bz2's "Invalid data stream"); one with an errno is the disk's, not the data's.
         if isinstance(e, OSError) and e.errno is not None:
             raise
-        raise archive_error(archive_path, argument,
-                            'is not a readable tar archive: %s; expected %s.'
-                            % (_unreadable_reason(e), expected)) from None
+        raise archive_error(
+            archive_path,
+            argument,
+            'is not a readable tar archive: %s; expected %s.'
+            % (_unreadable_reason(e), expected),
+        ) from None
 
 
 def archive_error(archive_path, argument, problem):
@@ -123,17 +151,25 @@ def _check_member(member, target, archive_path):
         return resolved == target or resolved.startswith(target + os.sep)
 
     if os.path.isabs(member.name) or not inside(member.name):
-        raise ValueError('The archive %s has a member %r that would be written outside '
-                         '%s; refusing to extract it.' % (archive_path, member.name, target))
+        raise ValueError(
+            'The archive %s has a member %r that would be written outside '
+            '%s; refusing to extract it.' % (archive_path, member.name, target)
+        )
     if member.issym() or member.islnk():
         base = os.path.dirname(member.name) if member.issym() else ''
-        if os.path.isabs(member.linkname) or not inside(os.path.join(base, member.linkname)):
-            raise ValueError('The archive %s has a link %r -> %r pointing outside %s; '
-                             'refusing to extract it.'
-                             % (archive_path, member.name, member.linkname, target))
+        if os.path.isabs(member.linkname) or not inside(
+            os.path.join(base, member.linkname)
+        ):
+            raise ValueError(
+                'The archive %s has a link %r -> %r pointing outside %s; '
+                'refusing to extract it.'
+                % (archive_path, member.name, member.linkname, target)
+            )
     if member.isdev() or member.isfifo():
-        raise ValueError('The archive %s has a device or FIFO member %r; refusing to '
-                         'extract it.' % (archive_path, member.name))
+        raise ValueError(
+            'The archive %s has a device or FIFO member %r; refusing to '
+            'extract it.' % (archive_path, member.name)
+        )
 
 
 def _unreadable_reason(error):
@@ -141,8 +177,9 @@ def _unreadable_reason(error):
     if isinstance(error, EOFError) or 'unexpected end of data' in text:
         return 'it ends early, as a cut-off download or copy does'
     if isinstance(error, tarfile.ReadError) and (
-            text.startswith('file could not be opened') or text in ('invalid header',
-                                                                    'empty file')):
+        text.startswith('file could not be opened')
+        or text in ('invalid header', 'empty file')
+    ):
         return 'it is not a tar file, compressed or not'
     return 'its data are damaged (%s: %s)' % (type(error).__name__, text)
 
@@ -151,7 +188,9 @@ def _progress(name, received, expected):
     if not sys.stdout.isatty():
         return
     if expected:
-        sys.stdout.write('\r>> Downloading %s %.1f%%' % (name, 100.0 * received / expected))
+        sys.stdout.write(
+            '\r>> Downloading %s %.1f%%' % (name, 100.0 * received / expected)
+        )
     else:
         sys.stdout.write('\r>> Downloading %s %d bytes' % (name, received))
     sys.stdout.flush()

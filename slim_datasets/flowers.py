@@ -2,6 +2,7 @@
 
 Shards: `flowers_{split}_{i:05d}-of-00005.tfrecord`, JPEG images of varying size.
 """
+
 from slim_datasets import tfrecord_dataset
 
 FILE_PATTERNS = ('flowers_%s_*.tfrecord',)
@@ -29,5 +30,12 @@ def get_split(split_name, dataset_dir, file_pattern=None):
       FileNotFoundError: if no shard matches the pattern.
     """
     return tfrecord_dataset.make_split(
-        'flowers', split_name, dataset_dir, file_pattern, FILE_PATTERNS,
-        SPLITS_TO_SIZES, NUM_CLASSES, ITEMS_TO_DESCRIPTIONS)
+        'flowers',
+        split_name,
+        dataset_dir,
+        file_pattern,
+        FILE_PATTERNS,
+        SPLITS_TO_SIZES,
+        NUM_CLASSES,
+        ITEMS_TO_DESCRIPTIONS,
+    )

@@ -3,15 +3,24 @@
 Pure Python and Pillow, no TensorFlow: the folder converter runs `read_image` in
 worker processes, which then start in a fraction of a second.
 """
+
 import io
 
 from PIL import Image
 
 # What tf.io.decode_jpeg / decode_png (and so TF-Slim's decoder) read as they are.
-_KEEP_AS_IS = {'JPEG': ('jpeg', {'L', 'RGB'}),
-               'PNG': ('png', {'1', 'L', 'LA', 'P', 'RGB', 'RGBA'})}
+_KEEP_AS_IS = {
+    'JPEG': ('jpeg', {'L', 'RGB'}),
+    'PNG': ('png', {'1', 'L', 'LA', 'P', 'RGB', 'RGBA'}),
+}
 
-_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    Image.DecompressionBombError,
+)
 
 
 def read_image(path):
@@ -38,12 +47,17 @@ def read_image(path):
             kept = _KEEP_AS_IS.get(image.format)
             if kept and image.mode in kept[1]:
                 return data, kept[0], height, width, None
-            has_alpha = image.mode in ('RGBA', 'LA', 'PA') or 'transparency' in image.info
+            has_alpha = (
+                image.mode in ('RGBA', 'LA', 'PA')
+                or 'transparency' in image.info
+            )
             converted = image.convert('RGBA' if has_alpha else 'RGB')
         buffer = io.BytesIO()
         converted.save(buffer, format='PNG')
         return buffer.getvalue(), 'png', height, width, None
-    except Image.UnidentifiedImageError:  # its message names our BytesIO, not the file
+    except (
+        Image.UnidentifiedImageError
+    ):  # its message names our BytesIO, not the file
         return None, None, None, None, 'not a format Pillow recognises'
     except _DECODE_ERRORS as e:
         return None, None, None, None, '%s: %s' % (type(e).__name__, e)

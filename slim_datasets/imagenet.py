@@ -6,6 +6,7 @@ Shards as `build_imagenet_data.py` writes them (`train-00000-of-01024`), or ours
 (`imagenet_lsvrc_2015_synsets.txt` and `imagenet_metadata.txt`) when they are in
 `dataset_dir`; this module never goes to the network.
 """
+
 import os
 
 from slim_datasets import tfrecord_dataset
@@ -42,11 +43,21 @@ def get_split(split_name, dataset_dir, file_pattern=None):
       FileNotFoundError: if no shard matches the patterns.
     """
     labels_to_names = None
-    if dataset_dir and not os.path.isfile(os.path.join(dataset_dir, 'labels.txt')):
+    if dataset_dir and not os.path.isfile(
+        os.path.join(dataset_dir, 'labels.txt')
+    ):
         labels_to_names = readable_names_from_synsets(dataset_dir)
     return tfrecord_dataset.make_split(
-        'imagenet', split_name, dataset_dir, file_pattern, FILE_PATTERNS,
-        SPLITS_TO_SIZES, NUM_CLASSES, ITEMS_TO_DESCRIPTIONS, labels_to_names)
+        'imagenet',
+        split_name,
+        dataset_dir,
+        file_pattern,
+        FILE_PATTERNS,
+        SPLITS_TO_SIZES,
+        NUM_CLASSES,
+        ITEMS_TO_DESCRIPTIONS,
+        labels_to_names,
+    )
 
 
 def readable_names_from_synsets(dataset_dir):
@@ -70,13 +81,17 @@ def readable_names_from_synsets(dataset_dir):
         for line_number, line in enumerate(f, start=1):
             parts = line.rstrip('\n').split('\t')
             if len(parts) != 2:
-                raise ValueError('%s line %d is %r; expected "synset<TAB>name".'
-                                 % (metadata_path, line_number, line))
+                raise ValueError(
+                    '%s line %d is %r; expected "synset<TAB>name".'
+                    % (metadata_path, line_number, line)
+                )
             synset_to_human[parts[0]] = parts[1]
     missing = [s for s in synsets if s not in synset_to_human]
     if missing:
-        raise ValueError('%s has no name for the synsets %s listed in %s.'
-                         % (metadata_path, missing[:5], synsets_path))
+        raise ValueError(
+            '%s has no name for the synsets %s listed in %s.'
+            % (metadata_path, missing[:5], synsets_path)
+        )
     labels_to_names = {0: 'background'}
     for index, synset in enumerate(synsets, start=1):
         labels_to_names[index] = synset_to_human[synset]

@@ -3,6 +3,7 @@
 TF-Slim's converter writes `mnist_{split}.tfrecord`; ours writes
 `mnist_{split}_{i:05d}-of-{n:05d}.tfrecord` shards. Both are found.
 """
+
 from slim_datasets import tfrecord_dataset
 
 FILE_PATTERNS = ('mnist_%s.tfrecord', 'mnist_%s_*-of-*.tfrecord')
@@ -12,8 +13,18 @@ SPLITS_TO_SIZES = {'train': 60000, 'test': 10000}
 NUM_CLASSES = 10
 
 # TF-Slim's names, including its 'size' for six: labels.txt files it wrote say so.
-CLASS_NAMES = ('zero', 'one', 'two', 'three', 'four',
-               'five', 'size', 'seven', 'eight', 'nine')
+CLASS_NAMES = (
+    'zero',
+    'one',
+    'two',
+    'three',
+    'four',
+    'five',
+    'size',
+    'seven',
+    'eight',
+    'nine',
+)
 
 ITEMS_TO_DESCRIPTIONS = {
     'image': 'A [28 x 28 x 1] grayscale image.',
@@ -34,5 +45,12 @@ def get_split(split_name, dataset_dir, file_pattern=None):
       FileNotFoundError: if no file matches the patterns.
     """
     return tfrecord_dataset.make_split(
-        'mnist', split_name, dataset_dir, file_pattern, FILE_PATTERNS,
-        SPLITS_TO_SIZES, NUM_CLASSES, ITEMS_TO_DESCRIPTIONS)
+        'mnist',
+        split_name,
+        dataset_dir,
+        file_pattern,
+        FILE_PATTERNS,
+        SPLITS_TO_SIZES,
+        NUM_CLASSES,
+        ITEMS_TO_DESCRIPTIONS,
+    )

@@ -14,14 +14,16 @@ error in TensorFlow (the records before the cut, then the end), so the framed si
 of the records read are also checked to add up to the file's size. This reads the
 data once more; it runs only after a failure, never on the normal path.
 """
+
 import collections
 import re
 import struct
 
 import tensorflow as tf
 
-ShardDamage = collections.namedtuple('ShardDamage',
-                                     ['path', 'offset', 'record', 'problem'])
+ShardDamage = collections.namedtuple(
+    'ShardDamage', ['path', 'offset', 'record', 'problem']
+)
 ShardDamage.__doc__ = """The first damaged record of a TFRecord file.
 
 Fields:
@@ -52,16 +54,25 @@ def find_damage(path):
         # One pass in TensorFlow's reader; almost every shard ends here.
         record, offset = tf.data.TFRecordDataset(path).reduce(
             (tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
-            lambda state, data: (state[0] + 1, state[1] + _FRAMING_BYTES
-                                 + tf.cast(tf.strings.length(data), tf.int64)))
+            lambda state, data: (
+                state[0] + 1,
+                state[1]
+                + _FRAMING_BYTES
+                + tf.cast(tf.strings.length(data), tf.int64),
+            ),
+        )
         record, offset = int(record), int(offset)
         if offset == tf.io.gfile.stat(path).length:
             return None
         return ShardDamage(path, offset, record, _diagnose(path, offset))
     except tf.errors.DataLossError:
         pass
-    except tf.errors.OpError as e:  # gone or unreadable: say so rather than guess
-        return ShardDamage(path, 0, 0, 'cannot be read: %s' % _first_line(e.message))
+    except (
+        tf.errors.OpError
+    ) as e:  # gone or unreadable: say so rather than guess
+        return ShardDamage(
+            path, 0, 0, 'cannot be read: %s' % _first_line(e.message)
+        )
     offset = record = 0
     try:
         for length in tf.data.TFRecordDataset(path).map(tf.strings.length):
@@ -84,18 +95,31 @@ def describe(damaged, what='', error=None):
     """
     of_what = ' of %s' % what if what else ''
     if not damaged:
-        said = ' (TensorFlow said: %s)' % _first_line(error.message) if error else ''
-        return ('Lost data while reading the shards%s%s, but every shard reads whole '
-                'now; were the files changed while they were read?' % (of_what, said))
+        said = (
+            ' (TensorFlow said: %s)' % _first_line(error.message)
+            if error
+            else ''
+        )
+        return (
+            'Lost data while reading the shards%s%s, but every shard reads whole '
+            'now; were the files changed while they were read?'
+            % (of_what, said)
+        )
     first = damaged[0]
-    line = ('TFRecord shard %r%s is damaged at byte %d (after %d whole records): %s; '
-            'expected whole records (length, its checksum, data, its checksum).'
-            % (first.path, of_what, first.offset, first.record, first.problem))
+    line = (
+        'TFRecord shard %r%s is damaged at byte %d (after %d whole records): %s; '
+        'expected whole records (length, its checksum, data, its checksum).'
+        % (first.path, of_what, first.offset, first.record, first.problem)
+    )
     if len(damaged) > 1:
         others = [repr(d.path) for d in damaged[1:]]
-        line += ' %d more damaged: %s.' % (len(others), ', '.join(others[:3])
-                                           + (' ...' if len(others) > 3 else ''))
-    return line + ' Re-create the dataset (re-convert it), or restore the files.'
+        line += ' %d more damaged: %s.' % (
+            len(others),
+            ', '.join(others[:3]) + (' ...' if len(others) > 3 else ''),
+        )
+    return (
+        line + ' Re-create the dataset (re-convert it), or restore the files.'
+    )
 
 
 def masked_crc32c(data):
@@ -113,19 +137,29 @@ def _diagnose(path, offset):
         f.seek(offset)
         header = f.read(_HEADER_BYTES)
         if len(header) < _HEADER_BYTES:
-            return ('truncated: the file ends %d bytes into a record\'s %d-byte header'
-                    % (len(header), _HEADER_BYTES))
+            return (
+                'truncated: the file ends %d bytes into a record\'s %d-byte header'
+                % (len(header), _HEADER_BYTES)
+            )
         length, length_crc = struct.unpack('<QI', header)
         if masked_crc32c(header[:8]) != length_crc:
             zeros = ' (the bytes there are zeros)' if not any(header) else ''
-            return 'bad checksum of the record length: its header is damaged%s' % zeros
+            return (
+                'bad checksum of the record length: its header is damaged%s'
+                % zeros
+            )
         end = offset + _HEADER_BYTES + length + _FOOTER_BYTES
         if end > size:
-            return ('truncated: a record of %d bytes needs the file to reach byte %d, '
-                    'but it ends at byte %d' % (length, end, size))
+            return (
+                'truncated: a record of %d bytes needs the file to reach byte %d, '
+                'but it ends at byte %d' % (length, end, size)
+            )
         data = f.read(length)
     zeros = ' (they are all zeros)' if length and not any(data) else ''
-    return 'bad checksum of the record data: its %d bytes are damaged%s' % (length, zeros)
+    return 'bad checksum of the record data: its %d bytes are damaged%s' % (
+        length,
+        zeros,
+    )
 
 
 def _first_line(text):

@@ -11,6 +11,7 @@ them instead and counts them in `num_skipped_images`. A damaged shard (truncated
 overwritten) stops it with a `tf.errors.DataLossError` that names no file; after
 one, `describe_data_loss(error)` finds the shard and says where and what.
 """
+
 import io
 import os
 import threading
@@ -49,9 +50,18 @@ class DatasetSplit:
         more CPU than training).
     """
 
-    def __init__(self, name, split_name, dataset_dir, file_patterns, num_samples,
-                 num_classes, labels_to_names=None, items_to_descriptions=None,
-                 cache_decoded=False):
+    def __init__(
+        self,
+        name,
+        split_name,
+        dataset_dir,
+        file_patterns,
+        num_samples,
+        num_classes,
+        labels_to_names=None,
+        items_to_descriptions=None,
+        cache_decoded=False,
+    ):
         """Finds the shards and checks that they hold records.
 
         Raises:
@@ -63,7 +73,9 @@ class DatasetSplit:
         self.split_name = split_name
         self.dataset_dir = dataset_dir
         self.file_pattern = file_patterns
-        self.data_sources = find_shards(dataset_dir, file_patterns, name, split_name)
+        self.data_sources = find_shards(
+            dataset_dir, file_patterns, name, split_name
+        )
         _check_not_empty(self.data_sources, dataset_dir, name, split_name)
         self.num_samples = num_samples
         self.num_classes = num_classes
@@ -77,8 +89,16 @@ class DatasetSplit:
         """How many undecodable images `read(skip_corrupt_images=True)` has skipped."""
         return self._skips.count
 
-    def read(self, shuffle=False, num_readers=4, seed=None, skip_corrupt_images=False,
-             shuffle_buffer_size=None, input_context=None, cache=None):
+    def read(
+        self,
+        shuffle=False,
+        num_readers=4,
+        seed=None,
+        skip_corrupt_images=False,
+        shuffle_buffer_size=None,
+        input_context=None,
+        cache=None,
+    ):
         """Returns a `tf.data.Dataset` of `(image uint8 [H, W, 3], label int64)`.
 
         One pass over the split; call `.repeat()` on the result for more epochs.
@@ -113,20 +133,26 @@ class DatasetSplit:
         if input_context is not None:
             num_pipelines = input_context.num_input_pipelines
             pipeline_id = input_context.input_pipeline_id
-        shard_files = num_pipelines > 1 and len(self.data_sources) >= num_pipelines
+        shard_files = (
+            num_pipelines > 1 and len(self.data_sources) >= num_pipelines
+        )
         if shard_files:
             files = files.shard(num_pipelines, pipeline_id)
         if shuffle:
             files = files.shuffle(len(self.data_sources), seed=seed)
         records = files.interleave(
             lambda path: tf.data.TFRecordDataset(path).map(lambda r: (r, path)),
-            cycle_length=min(num_readers, len(self.data_sources)), block_length=1,
-            num_parallel_calls=_AUTOTUNE, deterministic=deterministic)
+            cycle_length=min(num_readers, len(self.data_sources)),
+            block_length=1,
+            num_parallel_calls=_AUTOTUNE,
+            deterministic=deterministic,
+        )
         if num_pipelines > 1 and not shard_files:
             records = records.shard(num_pipelines, pipeline_id)
         cache = self.cache_decoded if cache is None else cache
-        buffer_size = shuffle_buffer_size or max(1, min(self.num_samples or 1,
-                                                        _MAX_SHUFFLE_BUFFER))
+        buffer_size = shuffle_buffer_size or max(
+            1, min(self.num_samples or 1, _MAX_SHUFFLE_BUFFER)
+        )
         if shuffle and not cache:
             # Shuffling encoded records, not decoded images, keeps the buffer small.
             records = records.shuffle(buffer_size, seed=seed)
@@ -134,14 +160,21 @@ class DatasetSplit:
         # ignore_errors() drop a record that fails to decode while the enumeration
         # shows which (see _decode_chunk); reading errors still propagate.
         decoded = records.batch(_CHUNK).interleave(
-            _decode_chunk, cycle_length=_AUTOTUNE, block_length=1,
-            num_parallel_calls=_AUTOTUNE, deterministic=deterministic)
+            _decode_chunk,
+            cycle_length=_AUTOTUNE,
+            block_length=1,
+            num_parallel_calls=_AUTOTUNE,
+            deterministic=deterministic,
+        )
         if skip_corrupt_images:
             decoded = decoded.filter(self._keep_and_count)
         else:
             decoded = decoded.map(_check_decoded).filter(
-                lambda image, label, missing, shard, last: tf.logical_not(last))
-        decoded = decoded.map(lambda image, label, missing, shard, last: (image, label))
+                lambda image, label, missing, shard, last: tf.logical_not(last)
+            )
+        decoded = decoded.map(
+            lambda image, label, missing, shard, last: (image, label)
+        )
         if cache:
             decoded = decoded.cache()
             if shuffle:
@@ -173,26 +206,50 @@ class DatasetSplit:
         """
         return tfrecord_check.describe(
             self.find_damaged_shards(),
-            'the %r split of the %r dataset' % (self.split_name, self.name), error)
+            'the %r split of the %r dataset' % (self.split_name, self.name),
+            error,
+        )
 
     def _keep_and_count(self, image, label, missing, shard, last):
         del image, label
+
         def _count():
-            count = tf.numpy_function(self._skips.add, [missing, shard], tf.int64,
-                                      stateful=True)
-            return count > 0  # always True; the dependency makes the count happen
+            count = tf.numpy_function(
+                self._skips.add, [missing, shard], tf.int64, stateful=True
+            )
+            return (
+                count > 0
+            )  # always True; the dependency makes the count happen
+
         counted = tf.cond(missing > 0, _count, lambda: tf.constant(True))
         return tf.logical_and(counted, tf.logical_not(last))
 
     def __repr__(self):
-        return ('DatasetSplit(name=%r, split_name=%r, num_samples=%d, num_classes=%d, '
-                'shards=%d)' % (self.name, self.split_name, self.num_samples,
-                                self.num_classes, len(self.data_sources)))
+        return (
+            'DatasetSplit(name=%r, split_name=%r, num_samples=%d, num_classes=%d, '
+            'shards=%d)'
+            % (
+                self.name,
+                self.split_name,
+                self.num_samples,
+                self.num_classes,
+                len(self.data_sources),
+            )
+        )
 
 
-def make_split(name, split_name, dataset_dir, file_pattern, default_patterns,
-               splits_to_sizes, num_classes, items_to_descriptions, labels_to_names=None,
-               cache_decoded=False):
+def make_split(
+    name,
+    split_name,
+    dataset_dir,
+    file_pattern,
+    default_patterns,
+    splits_to_sizes,
+    num_classes,
+    items_to_descriptions,
+    labels_to_names=None,
+    cache_decoded=False,
+):
     """Returns the `DatasetSplit` of a dataset with fixed split sizes.
 
     The shared body of every dataset module's `get_split`. `labels_to_names` is read
@@ -204,15 +261,30 @@ def make_split(name, split_name, dataset_dir, file_pattern, default_patterns,
       FileNotFoundError: if no shard matches (see `find_shards`).
     """
     if split_name not in splits_to_sizes:
-        raise ArgumentError('split_name', split_name,
-                            'is not a split of the %r dataset; valid names: %s.'
-                            % (name, ', '.join(sorted(splits_to_sizes))))
+        raise ArgumentError(
+            'split_name',
+            split_name,
+            'is not a split of the %r dataset; valid names: %s.'
+            % (name, ', '.join(sorted(splits_to_sizes))),
+        )
     patterns = [file_pattern] if file_pattern else list(default_patterns)
-    if labels_to_names is None and dataset_dir and dataset_utils.has_labels(dataset_dir):
+    if (
+        labels_to_names is None
+        and dataset_dir
+        and dataset_utils.has_labels(dataset_dir)
+    ):
         labels_to_names = dataset_utils.read_label_file(dataset_dir)
-    return DatasetSplit(name, split_name, dataset_dir, patterns,
-                        splits_to_sizes[split_name], num_classes, labels_to_names,
-                        items_to_descriptions, cache_decoded)
+    return DatasetSplit(
+        name,
+        split_name,
+        dataset_dir,
+        patterns,
+        splits_to_sizes[split_name],
+        num_classes,
+        labels_to_names,
+        items_to_descriptions,
+        cache_decoded,
+    )
 
 
 def find_shards(dataset_dir, file_patterns, name='dataset', split_name='split'):
@@ -228,28 +300,39 @@ def find_shards(dataset_dir, file_patterns, name='dataset', split_name='split'):
       FileNotFoundError: if no file matches; the message names the patterns.
     """
     if not dataset_dir:
-        raise ArgumentError('dataset_dir', dataset_dir, ': the %r dataset needs the '
-                            'folder its TFRecord shards are in.' % name)
+        raise ArgumentError(
+            'dataset_dir',
+            dataset_dir,
+            ': the %r dataset needs the '
+            'folder its TFRecord shards are in.' % name,
+        )
     if isinstance(file_patterns, str):
         file_patterns = [file_patterns]
-    globs = [os.path.join(dataset_dir, p % split_name if '%s' in p else p)
-             for p in file_patterns]
-    paths = sorted({path for pattern in globs for path in tf.io.gfile.glob(pattern)})
+    globs = [
+        os.path.join(dataset_dir, p % split_name if '%s' in p else p)
+        for p in file_patterns
+    ]
+    paths = sorted(
+        {path for pattern in globs for path in tf.io.gfile.glob(pattern)}
+    )
     if not paths:
         raise MissingFileError(
-            'dataset_dir', dataset_dir,
+            'dataset_dir',
+            dataset_dir,
             'has no TFRecord shards of the %r dataset for %r: nothing matches %s. '
             'Convert the data first (download_and_convert_data.py), or pass the '
             'folder that holds the shards as {dataset_dir}.'
             % (name, split_name, ' or '.join(repr(g) for g in globs)),
-            mentions=('dataset_dir',))
+            mentions=('dataset_dir',),
+        )
     return paths
 
 
 def count_records(paths):
     """Returns how many records the TFRecord files hold, reading them once."""
     total = tf.data.TFRecordDataset(list(paths)).reduce(
-        tf.constant(0, tf.int64), lambda count, _: count + 1)
+        tf.constant(0, tf.int64), lambda count, _: count + 1
+    )
     return int(total)
 
 
@@ -268,20 +351,30 @@ def _check_not_empty(paths, dataset_dir, name, split_name):
         if tf.io.gfile.stat(path).length > 0:
             return
     raise ArgumentError(
-        'dataset_dir', dataset_dir,
+        'dataset_dir',
+        dataset_dir,
         ': the %r split of the %r dataset holds no records: its shards '
         '(%s) are empty files; expected at least one record. Re-create the dataset '
         '(re-convert it), or pass the folder that holds it.'
-        % (split_name, name,
-           dataset_utils.some_names([os.path.basename(p) for p in paths])))
+        % (
+            split_name,
+            name,
+            dataset_utils.some_names([os.path.basename(p) for p in paths]),
+        ),
+    )
 
 
 def _parse_and_decode(record):
-    features = tf.io.parse_single_example(record, {
-        dataset_utils.KEY_ENCODED: tf.io.FixedLenFeature((), tf.string),
-        dataset_utils.KEY_LABEL: tf.io.FixedLenFeature((), tf.int64),
-    })
-    return decode_image(features[dataset_utils.KEY_ENCODED]), features[dataset_utils.KEY_LABEL]
+    features = tf.io.parse_single_example(
+        record,
+        {
+            dataset_utils.KEY_ENCODED: tf.io.FixedLenFeature((), tf.string),
+            dataset_utils.KEY_LABEL: tf.io.FixedLenFeature((), tf.int64),
+        },
+    )
+    return decode_image(features[dataset_utils.KEY_ENCODED]), features[
+        dataset_utils.KEY_LABEL
+    ]
 
 
 def _decode_chunk(records, shards):
@@ -295,27 +388,42 @@ def _decode_chunk(records, shards):
     """
     count = tf.size(records, out_type=tf.int64)
     items = tf.data.Dataset.from_tensor_slices(
-        tf.concat([records, [_SENTINEL_RECORD]], 0)).enumerate()
+        tf.concat([records, [_SENTINEL_RECORD]], 0)
+    ).enumerate()
     # deterministic=True keeps the chunk's order, which is what tells a gap.
     decoded = items.map(
         lambda index, record: (index,) + _parse_and_decode(record),
-        num_parallel_calls=_AUTOTUNE, deterministic=True).ignore_errors()
+        num_parallel_calls=_AUTOTUNE,
+        deterministic=True,
+    ).ignore_errors()
 
     def step(expected, element):
         index, image, label = element
         shard = shards[tf.minimum(expected, tf.maximum(count - 1, 0))]
-        return index + 1, (image, label, index - expected, shard, tf.equal(index, count))
+        return index + 1, (
+            image,
+            label,
+            index - expected,
+            shard,
+            tf.equal(index, count),
+        )
 
     return decoded.scan(tf.constant(0, tf.int64), step)
 
 
 def _check_decoded(image, label, missing, shard, last):
-    message = tf.strings.join([
-        'Could not decode an image in shard ', shard,
-        ' (the record is not a parsable example with JPEG/PNG data). To skip such '
-        'images, call read(skip_corrupt_images=True); they are then counted in '
-        'num_skipped_images.'])
-    with tf.control_dependencies([tf.debugging.Assert(tf.equal(missing, 0), [message])]):
+    message = tf.strings.join(
+        [
+            'Could not decode an image in shard ',
+            shard,
+            ' (the record is not a parsable example with JPEG/PNG data). To skip such '
+            'images, call read(skip_corrupt_images=True); they are then counted in '
+            'num_skipped_images.',
+        ]
+    )
+    with tf.control_dependencies(
+        [tf.debugging.Assert(tf.equal(missing, 0), [message])]
+    ):
         return tf.identity(image), label, missing, shard, last
 
 
@@ -323,12 +431,17 @@ def _sentinel_record():
     # A valid 1x1 PNG example: it always decodes, so it marks the end of a chunk.
     buffer = io.BytesIO()
     Image.new('L', (1, 1)).save(buffer, format='PNG')
-    return dataset_utils.image_to_tfexample(buffer.getvalue(), b'png', 1, 1, 0)\
-        .SerializeToString()
+    return dataset_utils.image_to_tfexample(
+        buffer.getvalue(), b'png', 1, 1, 0
+    ).SerializeToString()
 
 
 def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < 1
+    ):
         raise ArgumentError(name, value, ': expected a positive integer.')
 
 
@@ -346,7 +459,11 @@ class _SkipCounter:
         with self._lock:
             self.count += int(missing)
             count = self.count
-        logging.warning('Skipped %d image(s) that could not be decoded in shard %s '
-                        '(%d skipped so far).', missing, shard.decode('utf-8', 'replace'),
-                        count)
+        logging.warning(
+            'Skipped %d image(s) that could not be decoded in shard %s '
+            '(%d skipped so far).',
+            missing,
+            shard.decode('utf-8', 'replace'),
+            count,
+        )
         return np.int64(count)

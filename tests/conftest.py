@@ -5,6 +5,7 @@ devices, so that distribution tests can run MirroredStrategy on this CPU-only
 machine. TF-Slim 1.1.0, the oracle, needs two aliases on TensorFlow 2.21
 before it is imported (see DESIGN.md).
 """
+
 import os
 import sys
 
@@ -17,7 +18,8 @@ import tensorflow as tf  # noqa: E402
 _cpus = tf.config.list_physical_devices('CPU')
 try:
     tf.config.set_logical_device_configuration(
-        _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+        _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+    )
 except RuntimeError:  # devices already initialised by an earlier import
     pass
 

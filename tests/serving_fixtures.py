@@ -5,6 +5,7 @@ process that loads SavedModels with only TensorFlow importable.
 The LeNet run and its export are made once per pytest process (cached here),
 whichever test module asks first.
 """
+
 import atexit
 import functools
 import io
@@ -22,11 +23,21 @@ from PIL import Image
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Modules of this project: the serving process must not be able to import any.
-PROJECT_MODULES = ('slim', 'nets', 'preprocessing', 'slim_datasets',
-                   'serving', 'driver_utils', 'export_inference_graph',
-                   'classify_image', 'train_image_classifier',
-                   'eval_image_classifier', 'tf_slim', 'net_oracle',
-                   'serving_fixtures')
+PROJECT_MODULES = (
+    'slim',
+    'nets',
+    'preprocessing',
+    'slim_datasets',
+    'serving',
+    'driver_utils',
+    'export_inference_graph',
+    'classify_image',
+    'train_image_classifier',
+    'eval_image_classifier',
+    'tf_slim',
+    'net_oracle',
+    'serving_fixtures',
+)
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,6 +51,7 @@ def work_dir():
 @functools.lru_cache(maxsize=None)
 def digits_dir():
     from slim_datasets import digits
+
     return digits.build(os.path.join(work_dir(), 'digits'))
 
 
@@ -48,11 +60,21 @@ def lenet_run():
     """A LeNet trained for a few steps on digits, with moving averages, as
     `python train_image_classifier.py` trains it."""
     import train_image_classifier
+
     directory = os.path.join(work_dir(), 'lenet_run')
-    assert train_image_classifier.run([
-        'train_image_classifier.py', '--train_dir=' + directory,
-        '--dataset_dir=' + digits_dir(), '--max_number_of_steps=10',
-        '--moving_average_decay=0.9', '--log_every_n_steps=0']) == 0
+    assert (
+        train_image_classifier.run(
+            [
+                'train_image_classifier.py',
+                '--train_dir=' + directory,
+                '--dataset_dir=' + digits_dir(),
+                '--max_number_of_steps=10',
+                '--moving_average_decay=0.9',
+                '--log_every_n_steps=0',
+            ]
+        )
+        == 0
+    )
     return directory
 
 
@@ -60,9 +82,17 @@ def lenet_run():
 def lenet_export():
     """The default export of `lenet_run()`: its SavedModel folder."""
     import export_inference_graph
-    assert export_inference_graph.run([
-        'export_inference_graph.py', '--checkpoint_path=' + lenet_run(),
-        '--dataset_dir=' + digits_dir()]) == 0
+
+    assert (
+        export_inference_graph.run(
+            [
+                'export_inference_graph.py',
+                '--checkpoint_path=' + lenet_run(),
+                '--dataset_dir=' + digits_dir(),
+            ]
+        )
+        == 0
+    )
     return os.path.join(lenet_run(), 'export')
 
 
@@ -71,19 +101,24 @@ def photos():
     """JPEG bytes of real photos: crops of scikit-learn's two sample images
     (a temple in China, a flower), of several sizes and aspect ratios."""
     from sklearn.datasets import load_sample_images
+
     crops = []
     for image in load_sample_images().images:  # 427 x 640 x 3 each
-        for top, left, height, width in ((0, 0, 427, 640), (50, 100, 200, 300),
-                                         (200, 300, 160, 120)):
-            crops.append(jpeg(image[top:top + height, left:left + width]))
+        for top, left, height, width in (
+            (0, 0, 427, 640),
+            (50, 100, 200, 300),
+            (200, 300, 160, 120),
+        ):
+            crops.append(jpeg(image[top : top + height, left : left + width]))
     return crops
 
 
 def jpeg(pixels, quality=90):
     """Encodes uint8 RGB pixels as JPEG with Pillow."""
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(pixels, np.uint8)).save(buffer, 'JPEG',
-                                                       quality=quality)
+    Image.fromarray(np.asarray(pixels, np.uint8)).save(
+        buffer, 'JPEG', quality=quality
+    )
     return buffer.getvalue()
 
 
@@ -103,13 +138,19 @@ def randomize(model, seed=0):
 def reference_probabilities(model, preprocess, size, encoded, num_frames=None):
     """The in-library model's probabilities on encoded images, preprocessed
     as the evaluation pipeline does (decoded to uint8 RGB first)."""
-    flat = [preprocess(tf.io.decode_image(e, channels=3,
-                                          expand_animations=False),
-                       size, size) for e in np.ravel(encoded)]
+    flat = [
+        preprocess(
+            tf.io.decode_image(e, channels=3, expand_animations=False),
+            size,
+            size,
+        )
+        for e in np.ravel(encoded)
+    ]
     images = tf.stack(flat)
     if num_frames:
-        images = tf.reshape(images,
-                            [-1, num_frames] + images.shape[1:].as_list())
+        images = tf.reshape(
+            images, [-1, num_frames] + images.shape[1:].as_list()
+        )
     logits, _ = model(images, is_training=False)
     logits = tf.reshape(logits, [images.shape[0], -1])
     return tf.nn.softmax(logits).numpy()
@@ -172,9 +213,14 @@ def serve_in_tensorflow_only_process(jobs, folder):
     env['TF_CPP_MIN_LOG_LEVEL'] = '2'
     # -I: isolated mode, neither the script's folder nor the current one on
     # sys.path (the script lives outside the project anyway).
-    done = subprocess.run([sys.executable, '-I', script, jobs_file,
-                           ','.join(PROJECT_MODULES)], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, '-I', script, jobs_file, ','.join(PROJECT_MODULES)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert ('served %d' % len(jobs)) in done.stdout
     return [dict(np.load(job['out'], allow_pickle=True)) for job in jobs]

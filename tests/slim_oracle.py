@@ -4,6 +4,7 @@
 A build function takes the library as its first argument, `build(lib, *inputs)`,
 so one definition serves both: `lambda lib, x: lib.conv2d(x, 4, [3, 3])`.
 """
+
 import collections
 
 import numpy as np
@@ -13,7 +14,8 @@ import tf_slim
 import slim
 
 Run = collections.namedtuple(
-    'Run', ['outputs', 'names', 'shapes', 'initial', 'after', 'reg_losses'])
+    'Run', ['outputs', 'names', 'shapes', 'initial', 'after', 'reg_losses']
+)
 
 
 def _loss(out):
@@ -31,8 +33,7 @@ def run_tf_slim(build, inputs, step_lr=None):
         out = build(tf_slim, *ins)
         variables = tf.compat.v1.global_variables()
         reg = tf.compat.v1.losses.get_regularization_losses()
-        updates = tf.compat.v1.get_collection(
-            tf.compat.v1.GraphKeys.UPDATE_OPS)
+        updates = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
         step = None
         if step_lr is not None:
             loss = _loss(out) + (tf.add_n(reg) if reg else 0.0)
@@ -44,15 +45,21 @@ def run_tf_slim(build, inputs, step_lr=None):
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             initial = collections.OrderedDict(
-                (v.op.name, sess.run(v)) for v in variables)
+                (v.op.name, sess.run(v)) for v in variables
+            )
             outputs, reg_values = sess.run([out, reg])
             after = None
             if step is not None:
                 sess.run(step)
                 after = {v.op.name: sess.run(v) for v in variables}
-    return Run(outputs, list(initial), {k: list(v.shape) for k, v in
-                                        initial.items()},
-               initial, after, sorted(float(r) for r in reg_values))
+    return Run(
+        outputs,
+        list(initial),
+        {k: list(v.shape) for k, v in initial.items()},
+        initial,
+        after,
+        sorted(float(r) for r in reg_values),
+    )
 
 
 def run_slim(build, inputs, weights, step_lr=None, traced=False):
@@ -82,12 +89,19 @@ def run_slim(build, inputs, weights, step_lr=None, traced=False):
     fn = tf.function(forward_and_step) if traced else forward_and_step
     outputs, reg = fn()
     after = {v.name[:-2]: v.numpy() for v in model.variables}
-    return Run(np.asarray(outputs), names, shapes, None, after,
-               sorted(float(r) for r in reg))
+    return Run(
+        np.asarray(outputs),
+        names,
+        shapes,
+        None,
+        after,
+        sorted(float(r) for r in reg),
+    )
 
 
-def assert_parity(build, inputs, step_lr=None, traced=False, rtol=1e-4,
-                  atol=1e-4):
+def assert_parity(
+    build, inputs, step_lr=None, traced=False, rtol=1e-4, atol=1e-4
+):
     """Same names, shapes, outputs, regularization losses and updated
     variables in both libraries."""
     ref = run_tf_slim(build, inputs, step_lr)
@@ -95,12 +109,18 @@ def assert_parity(build, inputs, step_lr=None, traced=False, rtol=1e-4,
     assert got.names == ref.names
     assert got.shapes == ref.shapes
     np.testing.assert_allclose(got.outputs, ref.outputs, rtol=rtol, atol=atol)
-    np.testing.assert_allclose(got.reg_losses, ref.reg_losses, rtol=1e-5,
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        got.reg_losses, ref.reg_losses, rtol=1e-5, atol=1e-7
+    )
     if ref.after is not None:
         for name in ref.names:
-            np.testing.assert_allclose(got.after[name], ref.after[name],
-                                       rtol=rtol, atol=atol, err_msg=name)
+            np.testing.assert_allclose(
+                got.after[name],
+                ref.after[name],
+                rtol=rtol,
+                atol=atol,
+                err_msg=name,
+            )
     return ref, got
 
 

@@ -1,4 +1,5 @@
 """`slim.calls`: what one call of a model owns, on its own thread."""
+
 import threading
 
 import pytest
@@ -48,10 +49,15 @@ def test_each_call_names_afresh_and_an_inner_model_has_its_own_call():
     outer(tf.ones([1, 3]))  # the same names again, not fully_connected_2
     assert names == ['', '']  # the inner call starts at the top
     assert [v.name for v in outer.variables] == [
-        'Outer/fully_connected/weights:0', 'Outer/fully_connected/biases:0',
-        'Outer/fully_connected_1/weights:0', 'Outer/fully_connected_1/biases:0']
+        'Outer/fully_connected/weights:0',
+        'Outer/fully_connected/biases:0',
+        'Outer/fully_connected_1/weights:0',
+        'Outer/fully_connected_1/biases:0',
+    ]
     assert [v.name for v in inner.variables] == [
-        'fully_connected/weights:0', 'fully_connected/biases:0']
+        'fully_connected/weights:0',
+        'fully_connected/biases:0',
+    ]
 
 
 def test_calls_on_two_threads_do_not_see_each_other():
@@ -67,8 +73,12 @@ def test_calls_on_two_threads_do_not_see_each_other():
 
     model = slim.Model(net)
     model.build(tf.TensorSpec([1, 3]))
-    threads = [threading.Thread(target=model, args=(tf.ones([1, 3]),),
-                                kwargs={'tag': t}) for t in 'ab']
+    threads = [
+        threading.Thread(
+            target=model, args=(tf.ones([1, 3]),), kwargs={'tag': t}
+        )
+        for t in 'ab'
+    ]
     for t in threads:
         t.start()
     for t in threads:

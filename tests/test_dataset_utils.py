@@ -1,4 +1,5 @@
 """Tests of the TF-Slim record helpers and the labels file."""
+
 import os
 
 import pytest
@@ -11,8 +12,13 @@ def test_image_to_tfexample_uses_tf_slim_keys():
     example = dataset_utils.image_to_tfexample(b'\x89PNG...', b'png', 28, 30, 7)
     parsed = tf.train.Example.FromString(example.SerializeToString())
     feature = parsed.features.feature
-    assert sorted(feature) == ['image/class/label', 'image/encoded', 'image/format',
-                               'image/height', 'image/width']
+    assert sorted(feature) == [
+        'image/class/label',
+        'image/encoded',
+        'image/format',
+        'image/height',
+        'image/width',
+    ]
     assert feature['image/encoded'].bytes_list.value == [b'\x89PNG...']
     assert feature['image/format'].bytes_list.value == [b'png']
     assert feature['image/class/label'].int64_list.value == [7]
@@ -27,8 +33,9 @@ def test_feature_helpers_take_scalars_and_lists():
 
 
 def test_shard_filename_is_tf_slims():
-    assert (dataset_utils.shard_filename('/d', 'flowers', 'train', 3, 5)
-            == os.path.join('/d', 'flowers_train_00003-of-00005.tfrecord'))
+    assert dataset_utils.shard_filename(
+        '/d', 'flowers', 'train', 3, 5
+    ) == os.path.join('/d', 'flowers_train_00003-of-00005.tfrecord')
 
 
 def test_label_file_round_trip_in_id_colon_name_lines(tmp_path):

@@ -1,5 +1,6 @@
 """slim.metrics and slim.evaluation: values, checkpoints of both kinds,
 moving averages, and following a directory of checkpoints."""
+
 import glob
 import threading
 import time
@@ -23,10 +24,15 @@ def eval_data(n=48):
 
 def trained(tmp_path, steps=20, **kwargs):
     model = slim.Model(tiny_net)
-    result = learning.train(model, easy_dataset(),
-                            lambda: tf.keras.optimizers.SGD(0.1),
-                            str(tmp_path / 'train'), number_of_steps=steps,
-                            log_every_n_steps=0, **kwargs)
+    result = learning.train(
+        model,
+        easy_dataset(),
+        lambda: tf.keras.optimizers.SGD(0.1),
+        str(tmp_path / 'train'),
+        number_of_steps=steps,
+        log_every_n_steps=0,
+        **kwargs,
+    )
     return model, result
 
 
@@ -36,7 +42,8 @@ def event_tags(directory):
         for event in tf.compat.v1.train.summary_iterator(path):
             for value in event.summary.value:
                 tags.setdefault(value.tag, []).append(
-                    (event.step, float(tf.make_ndarray(value.tensor))))
+                    (event.step, float(tf.make_ndarray(value.tensor)))
+                )
     return tags
 
 
@@ -48,16 +55,21 @@ def test_metrics_match_numpy():
     rank = (logits > logits[np.arange(50), labels][:, None]).sum(1)
     top5 = (rank < 5).mean()
     np.testing.assert_allclose(float(metrics.accuracy(labels, logits)), top1)
-    np.testing.assert_allclose(float(metrics.recall_at_k(labels, logits, 5)),
-                               top5)
+    np.testing.assert_allclose(
+        float(metrics.recall_at_k(labels, logits, 5)), top5
+    )
     streaming = metrics.classification_metrics()
     for start in range(0, 50, 15):  # uneven batches: 15, 15, 15, 5
         for metric in streaming.values():
-            metric.update(labels[start:start + 15], logits[start:start + 15])
-    np.testing.assert_allclose(float(streaming['Accuracy'].result()), top1,
-                               rtol=1e-6)
-    np.testing.assert_allclose(float(streaming['Recall_5'].result()), top5,
-                               rtol=1e-6)
+            metric.update(
+                labels[start : start + 15], logits[start : start + 15]
+            )
+    np.testing.assert_allclose(
+        float(streaming['Accuracy'].result()), top1, rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        float(streaming['Recall_5'].result()), top5, rtol=1e-6
+    )
     streaming['Accuracy'].reset()
     assert float(streaming['Accuracy'].result()) == 0.0
     with pytest.raises(ValueError, match='k must be a positive int'):
@@ -66,12 +78,19 @@ def test_metrics_match_numpy():
 
 def test_evaluate_once_restores_and_writes_summaries(tmp_path):
     model, result = trained(tmp_path)
-    expected = float(metrics.accuracy(
-        np.concatenate([y for _, y in eval_data()]),
-        tf.concat([model(x)[0] for x, _ in eval_data()], 0)))
+    expected = float(
+        metrics.accuracy(
+            np.concatenate([y for _, y in eval_data()]),
+            tf.concat([model(x)[0] for x, _ in eval_data()], 0),
+        )
+    )
     fresh = slim.Model(tiny_net)
-    values = evaluation.evaluate_once(fresh, eval_data(), str(tmp_path / 'train'),
-                                      eval_dir=str(tmp_path / 'eval'))
+    values = evaluation.evaluate_once(
+        fresh,
+        eval_data(),
+        str(tmp_path / 'train'),
+        eval_dir=str(tmp_path / 'eval'),
+    )
     assert values['global_step'] == 20
     np.testing.assert_allclose(values['Accuracy'], expected, rtol=1e-6)
     assert values['Accuracy'] > 0.8 and values['Recall_5'] == 1.0
@@ -86,14 +105,19 @@ def test_evaluate_with_moving_averages_reads_the_shadows(tmp_path):
     _, result = trained(tmp_path, steps=10, moving_average_decay=0.9)
     reader = tf.train.load_checkpoint(result.checkpoint_path)
     model = slim.Model(tiny_net)
-    evaluation.evaluate_once(model, eval_data(), result.checkpoint_path,
-                             moving_average_decay=0.9)
+    evaluation.evaluate_once(
+        model, eval_data(), result.checkpoint_path, moving_average_decay=0.9
+    )
     raw = slim.Model(tiny_net)
     evaluation.evaluate_once(raw, eval_data(), result.checkpoint_path)
     names = dict(tf.train.list_variables(result.checkpoint_path))
     for var, raw_var in zip(model.variables, raw.variables):
-        key = [k for k in names if k.startswith('ema/') and
-               moving_averages.average_name(var).replace('/', '.S') in k][0]
+        key = [
+            k
+            for k in names
+            if k.startswith('ema/')
+            and moving_averages.average_name(var).replace('/', '.S') in k
+        ][0]
         np.testing.assert_allclose(var.numpy(), reader.get_tensor(key))
         assert not np.allclose(var.numpy(), raw_var.numpy())
 
@@ -101,45 +125,57 @@ def test_evaluate_with_moving_averages_reads_the_shadows(tmp_path):
 def test_evaluate_a_tf1_name_based_checkpoint(tmp_path):
     model = slim.Model(tiny_net)
     model(tf.zeros([1, 6, 6, 3]))
-    values = {v.name[:-2]: np.random.RandomState(3).normal(
-        size=v.shape).astype(np.float32) for v in model.variables}
+    values = {
+        v.name[:-2]: np.random.RandomState(3)
+        .normal(size=v.shape)
+        .astype(np.float32)
+        for v in model.variables
+    }
     with tf.Graph().as_default():
-        tf1_vars = [tf.compat.v1.get_variable(name, initializer=value)
-                    for name, value in values.items()]
+        tf1_vars = [
+            tf.compat.v1.get_variable(name, initializer=value)
+            for name, value in values.items()
+        ]
         step = tf.compat.v1.train.get_or_create_global_step()
         with tf.compat.v1.Session() as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             sess.run(step.assign(7))
             path = tf.compat.v1.train.Saver(tf1_vars + [step]).save(
-                sess, str(tmp_path / 'model.ckpt'))
+                sess, str(tmp_path / 'model.ckpt')
+            )
     result = evaluation.evaluate_once(slim.Model(tiny_net), eval_data(), path)
     assert result['global_step'] == 7
     for var in model.variables:
         var.assign(values[var.name[:-2]])
     logits = tf.concat([model(x)[0] for x, _ in eval_data()], 0)
     labels = np.concatenate([y for _, y in eval_data()])
-    np.testing.assert_allclose(result['Accuracy'],
-                               float(metrics.accuracy(labels, logits)))
+    np.testing.assert_allclose(
+        result['Accuracy'], float(metrics.accuracy(labels, logits))
+    )
 
 
-def test_evaluation_loop_follows_new_checkpoints_and_stops_at_timeout(
-        tmp_path):
+def test_evaluation_loop_follows_new_checkpoints_and_stops_at_timeout(tmp_path):
     model, _ = trained(tmp_path, steps=2)
     train_dir = str(tmp_path / 'train')
 
     def train_more():
         time.sleep(1.5)
         trained(tmp_path, steps=4)
+
     writer = threading.Thread(target=train_more)
     writer.start()
     start = time.time()
     results = evaluation.evaluation_loop(
-        slim.Model(tiny_net), eval_data(), train_dir,
-        eval_dir=str(tmp_path / 'eval'), eval_interval_secs=0.5, timeout=6)
+        slim.Model(tiny_net),
+        eval_data(),
+        train_dir,
+        eval_dir=str(tmp_path / 'eval'),
+        eval_interval_secs=0.5,
+        timeout=6,
+    )
     writer.join()
     assert [r['global_step'] for r in results] == [2, 4]
     assert time.time() - start < 40
     # One event file per evaluation; glob order is arbitrary.
-    steps = sorted(s for s, _ in
-                   event_tags(tmp_path / 'eval')['eval/Accuracy'])
+    steps = sorted(s for s, _ in event_tags(tmp_path / 'eval')['eval/Accuracy'])
     assert steps == [2, 4]

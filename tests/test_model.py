@@ -1,4 +1,5 @@
 """slim.Model: variable ownership, tf.function, distribution, checkpoints."""
+
 import threading
 
 import keras
@@ -12,15 +13,18 @@ from slim import model as model_module
 
 def net(x, is_training=True, use_bn=False):
     bn = {'is_training': is_training, 'decay': 0.5}
-    with slim.arg_scope([slim.conv2d],
-                        normalizer_fn=slim.batch_norm if use_bn else None,
-                        normalizer_params=bn,
-                        weights_regularizer=slim.l2_regularizer(0.01)):
+    with slim.arg_scope(
+        [slim.conv2d],
+        normalizer_fn=slim.batch_norm if use_bn else None,
+        normalizer_params=bn,
+        weights_regularizer=slim.l2_regularizer(0.01),
+    ):
         with slim.variable_scope('Net'):
             x = slim.repeat(x, 2, slim.conv2d, 4, [3, 3], scope='conv1')
             x = slim.flatten(x)
-            return slim.fully_connected(x, 3, activation_fn=None,
-                                        scope='logits')
+            return slim.fully_connected(
+                x, 3, activation_fn=None, scope='logits'
+            )
 
 
 X = np.random.RandomState(0).rand(4, 5, 5, 2).astype(np.float32)
@@ -32,9 +36,13 @@ def test_names_and_ownership():
     assert model.variables == [] and not model.built
     model(tf.constant(X))
     assert [v.name for v in model.variables] == [
-        'Net/conv1/conv1_1/weights:0', 'Net/conv1/conv1_1/biases:0',
-        'Net/conv1/conv1_2/weights:0', 'Net/conv1/conv1_2/biases:0',
-        'Net/logits/weights:0', 'Net/logits/biases:0']
+        'Net/conv1/conv1_1/weights:0',
+        'Net/conv1/conv1_1/biases:0',
+        'Net/conv1/conv1_2/weights:0',
+        'Net/conv1/conv1_2/biases:0',
+        'Net/logits/weights:0',
+        'Net/logits/biases:0',
+    ]
     assert len(model.losses) == 2
     assert len(slim.Model(net).variables) == 0  # models do not share
 
@@ -62,14 +70,19 @@ def test_default_kwargs_and_call_kwargs():
     model = slim.Model(net, use_bn=True, is_training=False)
     model(tf.constant(X))
     assert any('moving_mean' in v.name for v in model.variables)
-    before = model.get_variable('Net/conv1/conv1_1/BatchNorm/moving_mean'
-                                ).numpy().copy()
+    before = (
+        model.get_variable('Net/conv1/conv1_1/BatchNorm/moving_mean')
+        .numpy()
+        .copy()
+    )
     model(tf.constant(X))
     np.testing.assert_array_equal(
-        model.get_variable('Net/conv1/conv1_1/BatchNorm/moving_mean'), before)
+        model.get_variable('Net/conv1/conv1_1/BatchNorm/moving_mean'), before
+    )
     model(tf.constant(X), is_training=True)
     assert not np.array_equal(
-        model.get_variable('Net/conv1/conv1_1/BatchNorm/moving_mean'), before)
+        model.get_variable('Net/conv1/conv1_1/BatchNorm/moving_mean'), before
+    )
     with pytest.raises(KeyError, match='no variable'):
         model.get_variable('nope')
 
@@ -83,7 +96,7 @@ def test_traced_calls_create_nothing_after_the_first_and_retrace():
     traces = traced.experimental_get_tracing_count()
     traced(tf.constant(X))
     assert traced.experimental_get_tracing_count() == traces
-    out3 = traced(tf.constant(X[:3]))      # a new batch size retraces
+    out3 = traced(tf.constant(X[:3]))  # a new batch size retraces
     assert traced.experimental_get_tracing_count() == traces + 1
     assert out.shape == (4, 3) and out3.shape == (3, 3)
     # Two convs of weights + beta + moving mean and variance, then the logits.
@@ -100,8 +113,9 @@ def test_build_from_spec_creates_without_running():
 
 def test_losses_belong_to_the_calling_thread():
     def scaled(x, scale):
-        with slim.arg_scope([slim.conv2d],
-                            weights_regularizer=slim.l2_regularizer(scale)):
+        with slim.arg_scope(
+            [slim.conv2d], weights_regularizer=slim.l2_regularizer(scale)
+        ):
             return slim.conv2d(x, 4, [3, 3], scope='conv')
 
     model = slim.Model(scaled)
@@ -144,14 +158,19 @@ def _train_step(model, optimizer, strategy, global_batch):
             with tf.GradientTape() as tape:
                 logits = model(x)
                 per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(
-                    y, logits)
-                loss = (tf.reduce_sum(per_example) / global_batch +
-                        model.regularization_loss() /
-                        strategy.num_replicas_in_sync)
+                    y, logits
+                )
+                loss = (
+                    tf.reduce_sum(per_example) / global_batch
+                    + model.regularization_loss()
+                    / strategy.num_replicas_in_sync
+                )
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables))
             return loss
+
         return strategy.run(replica_fn, args=(x, y))
+
     return step
 
 
@@ -178,9 +197,11 @@ def test_mirrored_strategy_step_equals_single_device(use_bn):
     # (other test modules make theirs); reducing to one device avoids them.
     mirrored = tf.distribute.MirroredStrategy(
         ['/cpu:0', '/cpu:1'],
-        cross_device_ops=tf.distribute.ReductionToOneDevice())
+        cross_device_ops=tf.distribute.ReductionToOneDevice(),
+    )
     reference = slim.Model(net, use_bn=use_bn).build(
-        tf.TensorSpec([None, 5, 5, 2]))
+        tf.TensorSpec([None, 5, 5, 2])
+    )
     initial = {v.name: v.numpy() + 0.1 for v in reference.variables}
     one = _one_step(single, use_bn, initial)
     two = _one_step(mirrored, use_bn, initial)
@@ -191,8 +212,9 @@ def test_mirrored_strategy_step_equals_single_device(use_bn):
             # TF-Slim's clones did, so only the first layer's moving mean (the
             # mean of the two half-batch means) is the single device's.
             continue
-        np.testing.assert_allclose(two[name], one[name], rtol=1e-5, atol=1e-6,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            two[name], one[name], rtol=1e-5, atol=1e-6, err_msg=name
+        )
     if use_bn:
         assert 'Net/conv1/conv1_1/BatchNorm/moving_mean:0' in one
 
@@ -213,6 +235,7 @@ def test_model_needs_a_callable():
 def test_net_runs_as_plain_python_under_tf_function():
     """As in TF-Slim's graph mode, AutoGraph does not convert the net (nor
     the layers): a Python `if` on a tensor is an error, not a `tf.cond`."""
+
     def net(x):
         if tf.reduce_sum(x) > 0:
             return slim.conv2d(x, 2, 1)
@@ -229,16 +252,28 @@ def test_net_runs_as_plain_python_under_tf_function():
         step(tf.constant(X))
 
 
-AWKWARD_NAMES = ['a.Sb', 'a..b', 'x/.S/y', 'end.', '.S', 'S', '..S.', 'a/b.c',
-                 'Net/conv.1/weights', 'Net/S/.', 'dots...and/slashes']
+AWKWARD_NAMES = [
+    'a.Sb',
+    'a..b',
+    'x/.S/y',
+    'end.',
+    '.S',
+    'S',
+    '..S.',
+    'a/b.c',
+    'Net/conv.1/weights',
+    'Net/S/.',
+    'dots...and/slashes',
+]
 
 
 @pytest.mark.parametrize('name', AWKWARD_NAMES + ['a//b/', '/'])
 def test_object_key_codec_round_trips(name):
     key = model_module.object_key('model/_vars/', name)
     assert model_module.parse_object_key(key) == ('model/_vars/', name)
-    assert model_module.parse_object_key(model_module.object_key('_vars/', name)) \
-        == ('_vars/', name)
+    assert model_module.parse_object_key(
+        model_module.object_key('_vars/', name)
+    ) == ('_vars/', name)
 
 
 def test_object_key_codec_matches_tf_train_checkpoint(tmp_path):
@@ -248,6 +283,7 @@ def test_object_key_codec_matches_tf_train_checkpoint(tmp_path):
         for i, name in enumerate(AWKWARD_NAMES):
             slim.model_variable(name, [1], initializer=float(i))
         return tf.constant(0.0)
+
     model = slim.Model(awkward)
     model(X)
     prefix = tf.train.Checkpoint(model=model).save(str(tmp_path / 'ckpt'))
@@ -260,13 +296,18 @@ def test_object_key_codec_matches_tf_train_checkpoint(tmp_path):
         var.assign([-1.0])
     restored = slim.assign_from_checkpoint(fresh.variables, prefix)
     assert sorted(restored) == sorted(AWKWARD_NAMES)
-    assert [float(fresh.get_variable(n)[0]) for n in AWKWARD_NAMES] == \
-        [float(i) for i in range(len(AWKWARD_NAMES))]
+    assert [float(fresh.get_variable(n)[0]) for n in AWKWARD_NAMES] == [
+        float(i) for i in range(len(AWKWARD_NAMES))
+    ]
     from slim import training_utils
-    assert training_utils.check_checkpoint_fits(fresh.variables, prefix) == \
-        prefix
+
+    assert (
+        training_utils.check_checkpoint_fits(fresh.variables, prefix) == prefix
+    )
 
 
 def test_object_key_codec_rejects_unknown_escapes():
     with pytest.raises(ValueError, match=r"unknown escape '\.x'"):
-        model_module.parse_object_key('model/_vars/a.xb/.ATTRIBUTES/VARIABLE_VALUE')
+        model_module.parse_object_key(
+            'model/_vars/a.xb/.ATTRIBUTES/VARIABLE_VALUE'
+        )

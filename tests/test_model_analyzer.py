@@ -5,6 +5,7 @@ layer's shapes; `analyze_vars` against tf_slim's; the published figures of
 research/slim's nets in tests/test_zoo.py (every registered net) and here
 for Inception-v3, whose figure is a round one.
 """
+
 import io
 from contextlib import redirect_stdout
 
@@ -30,8 +31,9 @@ def test_convolutions_count_output_values_times_kernel_and_depth():
         end_points['pointwise'] = x
         x = slim.conv2d(x, 4, [3, 3], rate=2, scope='atrous')
         end_points['atrous'] = x
-        x = slim.separable_conv2d(x, 6, [5, 5], depth_multiplier=2,
-                                  scope='separable')
+        x = slim.separable_conv2d(
+            x, 6, [5, 5], depth_multiplier=2, scope='separable'
+        )
         end_points['separable'] = x
         x = slim.fully_connected(slim.flatten(x), 10, scope='fc')
         end_points['fc'] = x
@@ -59,8 +61,9 @@ def test_convolutions_count_output_values_times_kernel_and_depth():
 
 def test_3d_convolutions_and_batch_norm_statistics():
     def net(clips):
-        x = slim.conv3d(clips, 4, [3, 3, 3], normalizer_fn=slim.batch_norm,
-                        scope='conv3d')
+        x = slim.conv3d(
+            clips, 4, [3, 3, 3], normalizer_fn=slim.batch_norm, scope='conv3d'
+        )
         return x, {'conv3d': x}
 
     summary = _summary(net, [1, 4, 6, 6, 2])
@@ -69,8 +72,11 @@ def test_3d_convolutions_and_batch_norm_statistics():
     assert summary.parameters == 3 * 3 * 3 * 2 * 4 + 4
     assert summary.non_trainable == 2 * 4
     assert list(summary.variable_shapes) == [
-        'conv3d/weights', 'conv3d/BatchNorm/beta',
-        'conv3d/BatchNorm/moving_mean', 'conv3d/BatchNorm/moving_variance']
+        'conv3d/weights',
+        'conv3d/BatchNorm/beta',
+        'conv3d/BatchNorm/moving_mean',
+        'conv3d/BatchNorm/moving_variance',
+    ]
 
 
 def test_work_is_counted_once_under_the_first_end_point_that_uses_it():
@@ -91,7 +97,8 @@ def test_a_model_that_holds_variables_is_left_alone():
     before = [v.numpy().copy() for v in model.variables]
     summary = _summary(model, [1, 28, 28, 1])
     assert summary.parameters == sum(
-        v.shape.num_elements() for v in model.trainable_variables)
+        v.shape.num_elements() for v in model.trainable_variables
+    )
     assert all((v.numpy() == b).all() for v, b in zip(model.variables, before))
 
 
@@ -105,7 +112,8 @@ def test_analyze_vars_matches_tf_slim():
         variables = [
             tf.compat.v1.get_variable('a', [3, 3, 2, 4]),
             tf.compat.v1.get_variable('b', [7], dtype=tf.float64),
-            tf.compat.v1.get_variable('c', [], dtype=tf.int32)]
+            tf.compat.v1.get_variable('c', [], dtype=tf.int32),
+        ]
         ours = slim.model_analyzer.analyze_vars(variables)
         theirs = tf_slim.model_analyzer.analyze_vars(variables)
     assert ours == theirs == (72 + 7 + 1, 72 * 4 + 7 * 8 + 4)

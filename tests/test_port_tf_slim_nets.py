@@ -25,6 +25,7 @@ batch-norm statistics) is restored by name with `slim.assign_from_checkpoint`.
 Inputs are the smallest each net takes; one net per file, the ResNets as
 two-block variants of the files' own generators (see `NETS`).
 """
+
 import importlib
 import os
 import re
@@ -38,8 +39,17 @@ import slim
 from net_oracle import RTOL, assert_close, run_graph_net, variable_shapes
 
 PACKAGE = 'ported_tf_slim_nets'
-NET_FILES = ['alexnet', 'overfeat', 'vgg', 'inception_v1', 'inception_v2',
-             'inception_v3', 'resnet_utils', 'resnet_v1', 'resnet_v2']
+NET_FILES = [
+    'alexnet',
+    'overfeat',
+    'vgg',
+    'inception_v1',
+    'inception_v2',
+    'inception_v3',
+    'resnet_utils',
+    'resnet_v1',
+    'resnet_v2',
+]
 
 # tf_slim module -> this library's module (longest prefix wins).
 MODULE_MAP = {
@@ -61,14 +71,17 @@ _IMPORT = re.compile(r'^(\s*)import\s+([\w.]+)(?:\s+as\s+(\w+))?\s*$')
 
 # ---------------------------------------------------------------- the edits
 
+
 def port_source(source):
     """The promised edits of a TF-Slim net file's source (see the module's
     docstring); everything else is left as it is."""
     lines = []
     for line in source.split('\n'):
         if line.strip() == VARIABLE_SCOPE_IMPORT:
-            line = line.replace(VARIABLE_SCOPE_IMPORT,
-                                'from slim import scopes as variable_scope')
+            line = line.replace(
+                VARIABLE_SCOPE_IMPORT,
+                'from slim import scopes as variable_scope',
+            )
         else:
             line = _port_import(line)
         lines.append(VARIABLE_SCOPE_CALL.sub('slim.variable_scope(', line))
@@ -104,15 +117,23 @@ def _port_import(line):
         name, _, alias = item.strip().partition(' as ')
         target = _map_module(module + '.' + name.strip())
         parent, _, leaf = target.rpartition('.')
-        ported.append('%sfrom %s import %s%s' % (
-            indent, parent, leaf,
-            ' as ' + (alias.strip() or name.strip())
-            if leaf != (alias.strip() or name.strip()) else ''))
+        ported.append(
+            '%sfrom %s import %s%s'
+            % (
+                indent,
+                parent,
+                leaf,
+                ' as ' + (alias.strip() or name.strip())
+                if leaf != (alias.strip() or name.strip())
+                else '',
+            )
+        )
     return '\n'.join(ported)
 
 
 def _tf_slim_nets_dir():
     import tf_slim
+
     return os.path.join(os.path.dirname(tf_slim.__file__), 'nets')
 
 
@@ -133,8 +154,10 @@ def ported(tmp_path_factory):
         (package / (name + '.py')).write_text(port_source(_read(name)))
     sys.path.insert(0, str(root))
     try:
-        yield {name: importlib.import_module(PACKAGE + '.' + name)
-               for name in NET_FILES}
+        yield {
+            name: importlib.import_module(PACKAGE + '.' + name)
+            for name in NET_FILES
+        }
     finally:
         sys.path.remove(str(root))
         for key in [k for k in sys.modules if k.split('.')[0] == PACKAGE]:
@@ -148,8 +171,11 @@ def test_only_imports_change(name):
     `slim.variable_scope(` (the calls `variable_scope.variable_scope(...)`
     stay as written)."""
     source = _read(name)
-    changed = [(line, port_source(line)) for line in source.split('\n')
-               if port_source(line) != line]
+    changed = [
+        (line, port_source(line))
+        for line in source.split('\n')
+        if port_source(line) != line
+    ]
     assert changed, 'nothing to port in %s?' % name
     for before, after in changed:
         if VARIABLE_SCOPE_CALL.sub('slim.variable_scope(', before) == after:
@@ -157,26 +183,37 @@ def test_only_imports_change(name):
         for line in [before] + after.split('\n'):
             assert line.strip().startswith(('import ', 'from ')), line
     ported_source = port_source(source)
-    assert not re.search(r'^\s*(from|import)\s+tf_slim\b', ported_source,
-                         re.M)
+    assert not re.search(r'^\s*(from|import)\s+tf_slim\b', ported_source, re.M)
     assert 'tensorflow.python.ops import variable_scope' not in ported_source
 
 
 def test_port_source_rules():
     assert port_source('import tf_slim as slim') == 'import slim'
     assert port_source('import tf_slim') == 'import slim as tf_slim'
-    assert port_source('from tf_slim.layers import layers as layers_lib') == \
-        'from slim import layers as layers_lib'
-    assert port_source('from tf_slim.ops.arg_scope import arg_scope') == \
-        'from slim.scopes import arg_scope'
-    assert port_source('from tf_slim.nets import resnet_utils') == \
-        'from %s import resnet_utils' % PACKAGE
-    assert port_source('  with tf.compat.v1.variable_scope(scope, "a"):') == \
-        '  with slim.variable_scope(scope, "a"):'
-    assert port_source('from tf_slim.layers import utils, layers as L') == \
-        'from slim import utils\nfrom slim import layers as L'
-    assert port_source(VARIABLE_SCOPE_IMPORT) == \
-        'from slim import scopes as variable_scope'
+    assert (
+        port_source('from tf_slim.layers import layers as layers_lib')
+        == 'from slim import layers as layers_lib'
+    )
+    assert (
+        port_source('from tf_slim.ops.arg_scope import arg_scope')
+        == 'from slim.scopes import arg_scope'
+    )
+    assert (
+        port_source('from tf_slim.nets import resnet_utils')
+        == 'from %s import resnet_utils' % PACKAGE
+    )
+    assert (
+        port_source('  with tf.compat.v1.variable_scope(scope, "a"):')
+        == '  with slim.variable_scope(scope, "a"):'
+    )
+    assert (
+        port_source('from tf_slim.layers import utils, layers as L')
+        == 'from slim import utils\nfrom slim import layers as L'
+    )
+    assert (
+        port_source(VARIABLE_SCOPE_IMPORT)
+        == 'from slim import scopes as variable_scope'
+    )
     assert port_source('import numpy as np') == 'import numpy as np'
 
 
@@ -187,9 +224,12 @@ NUM_CLASSES = 7
 
 def _call(function, **kwargs):
     """The net `function` of a (TF-Slim or ported) module."""
+
     def net(module, images):
-        return getattr(module, function)(images, num_classes=NUM_CLASSES,
-                                         is_training=False, **kwargs)
+        return getattr(module, function)(
+            images, num_classes=NUM_CLASSES, is_training=False, **kwargs
+        )
+
     return net
 
 
@@ -198,13 +238,21 @@ def _small_resnet(version):
     block helper (`resnet_v1` and `resnet_v1_block`), as TF-Slim's tests
     build them: every function of the file but the fixed-depth wrappers, at
     a quarter of ResNet-50's layers (the oracle's graph costs per layer)."""
+
     def net(module, images):
         block = getattr(module, 'resnet_%s_block' % version)
-        blocks = [block('block1', base_depth=8, num_units=2, stride=2),
-                  block('block2', base_depth=16, num_units=2, stride=1)]
+        blocks = [
+            block('block1', base_depth=8, num_units=2, stride=2),
+            block('block2', base_depth=16, num_units=2, stride=1),
+        ]
         return getattr(module, 'resnet_' + version)(
-            images, blocks, NUM_CLASSES, is_training=False,
-            scope='resnet_%s_small' % version)
+            images,
+            blocks,
+            NUM_CLASSES,
+            is_training=False,
+            scope='resnet_%s_small' % version,
+        )
+
     return net
 
 
@@ -213,21 +261,50 @@ def _small_resnet(version):
 # fully connected layer needs 195 (AlexNet), 231 (OverFeat), 224 (VGG), 193
 # (Inception-v1) and 107 (Inception-v3's auxiliary head).
 NETS = {
-    'alexnet_v2': ('alexnet', _call('alexnet_v2'), 'alexnet_v2_arg_scope',
-                   195, 2),
+    'alexnet_v2': (
+        'alexnet',
+        _call('alexnet_v2'),
+        'alexnet_v2_arg_scope',
+        195,
+        2,
+    ),
     'overfeat': ('overfeat', _call('overfeat'), 'overfeat_arg_scope', 231, 1),
     'vgg_a': ('vgg', _call('vgg_a'), 'vgg_arg_scope', 224, 1),
-    'inception_v1': ('inception_v1', _call('inception_v1'),
-                     'inception_v1_arg_scope', 193, 1),
-    'inception_v2': ('inception_v2', _call('inception_v2',
-                                           spatial_squeeze=False),
-                     'inception_v2_arg_scope', 64, 2),
-    'inception_v3': ('inception_v3', _call('inception_v3'),
-                     'inception_v3_arg_scope', 107, 2),
-    'resnet_v1_small': ('resnet_v1', _small_resnet('v1'), 'resnet_arg_scope',
-                        64, 2),
-    'resnet_v2_small': ('resnet_v2', _small_resnet('v2'), 'resnet_arg_scope',
-                        64, 2),
+    'inception_v1': (
+        'inception_v1',
+        _call('inception_v1'),
+        'inception_v1_arg_scope',
+        193,
+        1,
+    ),
+    'inception_v2': (
+        'inception_v2',
+        _call('inception_v2', spatial_squeeze=False),
+        'inception_v2_arg_scope',
+        64,
+        2,
+    ),
+    'inception_v3': (
+        'inception_v3',
+        _call('inception_v3'),
+        'inception_v3_arg_scope',
+        107,
+        2,
+    ),
+    'resnet_v1_small': (
+        'resnet_v1',
+        _small_resnet('v1'),
+        'resnet_arg_scope',
+        64,
+        2,
+    ),
+    'resnet_v2_small': (
+        'resnet_v2',
+        _small_resnet('v2'),
+        'resnet_arg_scope',
+        64,
+        2,
+    ),
 }
 
 
@@ -236,20 +313,28 @@ def _net_fn(module, net, arg_scope, lib):
         with lib.arg_scope(getattr(module, arg_scope)()):
             logits, end_points = net(module, images)
         return dict(end_points, logits=logits)
+
     return fn
 
 
 @pytest.mark.parametrize('net', sorted(NETS))
 def test_ported_net_matches_tf_slim(net, ported, tmp_path):
     import tf_slim
+
     file, build, arg_scope, size, batch = NETS[net]
-    images = np.random.RandomState(1).uniform(
-        -1, 1, [batch, size, size, 3]).astype(np.float32)
+    images = (
+        np.random.RandomState(1)
+        .uniform(-1, 1, [batch, size, size, 3])
+        .astype(np.float32)
+    )
     ckpt = str(tmp_path / 'tf_slim.ckpt')
     tf_slim_module = importlib.import_module('tf_slim.nets.' + file)
     shapes, theirs, their_losses = run_graph_net(
-        _net_fn(tf_slim_module, build, arg_scope, tf_slim), images,
-        ckpt_prefix=ckpt, randomize_statistics=True)
+        _net_fn(tf_slim_module, build, arg_scope, tf_slim),
+        images,
+        ckpt_prefix=ckpt,
+        randomize_statistics=True,
+    )
 
     model = slim.Model(_net_fn(ported[file], build, arg_scope, slim))
     model(tf.constant(images))
@@ -261,8 +346,9 @@ def test_ported_net_matches_tf_slim(net, ported, tmp_path):
     for ours in (eager, traced):
         assert list(ours) == list(theirs)
         for key in theirs:
-            assert_close(ours[key], theirs[key], '%s %s' % (net, key),
-                         rtol=RTOL)
+            assert_close(
+                ours[key], theirs[key], '%s %s' % (net, key), rtol=RTOL
+            )
     np.testing.assert_allclose(
-        sorted(float(l) for l in eager_losses), sorted(their_losses),
-        rtol=1e-5)
+        sorted(float(l) for l in eager_losses), sorted(their_losses), rtol=1e-5
+    )

@@ -1,4 +1,5 @@
 """Regularizers against TF-Slim 1.1.0's values."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -14,11 +15,14 @@ def _tf_slim(reg):
         return sess.run(reg(tf.constant(W)))
 
 
-@pytest.mark.parametrize('name,args', [
-    ('l1_regularizer', (0.3,)),
-    ('l2_regularizer', (0.3,)),
-    ('l1_l2_regularizer', (0.2, 0.7)),
-])
+@pytest.mark.parametrize(
+    'name,args',
+    [
+        ('l1_regularizer', (0.3,)),
+        ('l2_regularizer', (0.3,)),
+        ('l1_l2_regularizer', (0.2, 0.7)),
+    ],
+)
 def test_values_match_tf_slim(name, args):
     expected = _tf_slim(getattr(tf_slim, name)(*args))
     got = getattr(slim, name)(*args)(tf.constant(W))
@@ -27,13 +31,16 @@ def test_values_match_tf_slim(name, args):
 
 def test_l2_is_half_sum_of_squares():
     got = slim.l2_regularizer(0.3)(tf.constant(W)).numpy()
-    assert got == pytest.approx(0.3 * np.sum(W ** 2) / 2, rel=1e-6)
+    assert got == pytest.approx(0.3 * np.sum(W**2) / 2, rel=1e-6)
 
 
 def test_zero_scale_adds_nothing():
     assert slim.l2_regularizer(0.0)(tf.constant(W)) is None
-    model = slim.Model(lambda x: slim.fully_connected(
-        x, 2, weights_regularizer=slim.l2_regularizer(0.0)))
+    model = slim.Model(
+        lambda x: slim.fully_connected(
+            x, 2, weights_regularizer=slim.l2_regularizer(0.0)
+        )
+    )
     model(tf.constant(W))
     assert model.losses == []
 

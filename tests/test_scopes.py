@@ -1,4 +1,5 @@
 """arg_scope and variable_scope: TF-Slim semantics, checked against tf_slim."""
+
 import functools
 import threading
 
@@ -41,8 +42,14 @@ def test_nesting_and_override_match_tf_slim():
             after = fn(0)
         cases.append((first, inner, innermost, explicit, after, fn(0)))
     assert cases[0] == cases[1]
-    assert cases[0] == ((0, 5, 2), (0, 5, 7), (0, 9, 7), (0, 5, 3), (0, 5, 2),
-                        (0, 1, 2))
+    assert cases[0] == (
+        (0, 5, 2),
+        (0, 5, 7),
+        (0, 9, 7),
+        (0, 5, 3),
+        (0, 5, 2),
+        (0, 1, 2),
+    )
 
 
 def test_explicit_positional_argument_wins():
@@ -63,6 +70,7 @@ def test_reenter_saved_scope():
         with slim.arg_scope([op], b=8):
             with slim.arg_scope([other], b=3) as sc2:
                 return sc2
+
     saved = my_arg_scope()
     assert op(0) == (0, 1, 2)
     with slim.arg_scope(saved):
@@ -164,8 +172,10 @@ def test_variable_scope_needs_a_name():
 def _make_pool(default_size):
     """A closure named `pool`: each call makes another function of the same
     module and qualified name."""
+
     def pool(x, size=default_size):
         return x, size
+
     return pool
 
 
@@ -188,9 +198,11 @@ def test_functions_of_the_same_name_keep_separate_defaults():
 
 def test_a_wrapper_of_a_decorated_function_shares_its_defaults():
     for lib, fn in ((slim, op), (tf_slim, tf_slim_op)):
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             return fn(*args, **kwargs)
+
         assert lib.has_arg_scope(wrapper)
         with lib.arg_scope([wrapper], b=4):
             assert fn(0) == (0, 4, 2)
@@ -199,6 +211,7 @@ def test_a_wrapper_of_a_decorated_function_shares_its_defaults():
 
 class _SlottedCallable:
     """A callable that takes no weak reference."""
+
     __slots__ = ()
 
     def __call__(self, x, b=1):
@@ -219,10 +232,17 @@ def _name_scope_program(variable_scope, name_scope, names):
     with variable_scope('Net'):
         with variable_scope('conv1'):
             pass
-        for name, default in (('pool', None), (None, 'MaxPool2D'),
-                              (None, 'MaxPool2D'), ('conv1', None),
-                              ('Pool', None), ('pool_2', None), ('pool', None),
-                              (None, 'Flatten'), ('top/', None)):
+        for name, default in (
+            ('pool', None),
+            (None, 'MaxPool2D'),
+            (None, 'MaxPool2D'),
+            ('conv1', None),
+            ('Pool', None),
+            ('pool_2', None),
+            ('pool', None),
+            (None, 'Flatten'),
+            ('top/', None),
+        ):
             with name_scope(name, default) as sc:
                 names.append(sc)
         with variable_scope(None, default_name='MaxPool2D') as sc:
@@ -234,16 +254,25 @@ def test_name_scope_names_as_tf1():
     variable scope, made unique as TF1's graph makes them."""
     with tf.Graph().as_default():
         expected = []
-        _name_scope_program(tf.compat.v1.variable_scope,
-                            tf.compat.v1.name_scope, expected)
-    model = slim.Model(lambda: _names(
-        slim.variable_scope,
-        lambda vs, names: _name_scope_program(vs, slim.scopes.name_scope,
-                                              names)))
+        _name_scope_program(
+            tf.compat.v1.variable_scope, tf.compat.v1.name_scope, expected
+        )
+    model = slim.Model(
+        lambda: _names(
+            slim.variable_scope,
+            lambda vs, names: _name_scope_program(
+                vs, slim.scopes.name_scope, names
+            ),
+        )
+    )
     assert model() == expected
     assert tf.function(model)() == expected
-    assert expected[:4] == ['Net/pool/', 'Net/MaxPool2D/', 'Net/MaxPool2D_1/',
-                            'Net/conv1_1/']
+    assert expected[:4] == [
+        'Net/pool/',
+        'Net/MaxPool2D/',
+        'Net/MaxPool2D_1/',
+        'Net/conv1_1/',
+    ]
 
 
 def test_name_scope_outside_a_model_is_not_made_unique():

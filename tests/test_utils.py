@@ -2,6 +2,7 @@
 collections of the running model call, checked against tf_slim 1.1.0 in a
 graph (aliases, end-point keys and order, values); collections per call and
 per thread; and TF-Slim's small helpers."""
+
 import collections
 import threading
 
@@ -18,8 +19,7 @@ X3D = random_inputs([2, 6, 6, 6, 2], seed=3)
 
 
 def _variable_scope(lib):
-    return slim.variable_scope if lib is slim else \
-        tf.compat.v1.variable_scope
+    return slim.variable_scope if lib is slim else tf.compat.v1.variable_scope
 
 
 def collecting_net(lib, images):
@@ -28,16 +28,27 @@ def collecting_net(lib, images):
     with _variable_scope(lib)(None, 'Net', [images]) as sc:
         collection = sc.original_name_scope + '_end_points'
         with lib.arg_scope(
-                [lib.conv2d, lib.fully_connected, lib.max_pool2d,
-                 lib.avg_pool2d, lib.dropout, lib.flatten, lib.bias_add,
-                 lib.batch_norm, lib.layer_norm, lib.separable_conv2d,
-                 lib.conv2d_transpose],
-                outputs_collections=collection):
+            [
+                lib.conv2d,
+                lib.fully_connected,
+                lib.max_pool2d,
+                lib.avg_pool2d,
+                lib.dropout,
+                lib.flatten,
+                lib.bias_add,
+                lib.batch_norm,
+                lib.layer_norm,
+                lib.separable_conv2d,
+                lib.conv2d_transpose,
+            ],
+            outputs_collections=collection,
+        ):
             x = lib.repeat(images, 2, lib.conv2d, 4, [3, 3], scope='conv1')
             x = lib.max_pool2d(x, [2, 2], scope='pool1')
             x = lib.conv2d(x, 4, 1, normalizer_fn=lib.batch_norm)
-            x = lib.conv2d(x, 4, 1, normalizer_fn=lib.batch_norm,
-                           activation_fn=None)
+            x = lib.conv2d(
+                x, 4, 1, normalizer_fn=lib.batch_norm, activation_fn=None
+            )
             x = lib.max_pool2d(x, 2, stride=1, padding='SAME')
             x = lib.max_pool2d(x, 2, stride=1, padding='SAME')
             x = lib.avg_pool2d(x, 2, stride=1, padding='SAME', scope='conv1')
@@ -48,14 +59,17 @@ def collecting_net(lib, images):
             x = lib.dropout(x, 0.5, is_training=False, scope='drop')
             x = lib.flatten(x)
             x = lib.stack(x, lib.fully_connected, [6, 5], scope='fc')
-            logits = lib.fully_connected(x, 3, activation_fn=None,
-                                         scope='logits')
+            logits = lib.fully_connected(
+                x, 3, activation_fn=None, scope='logits'
+            )
         return logits, lib.utils.convert_collection_to_dict(collection)
 
 
 def collecting_3d_net(lib, volumes):
-    with lib.arg_scope([lib.conv3d, lib.max_pool3d, lib.avg_pool3d,
-                        lib.group_norm], outputs_collections='points'):
+    with lib.arg_scope(
+        [lib.conv3d, lib.max_pool3d, lib.avg_pool3d, lib.group_norm],
+        outputs_collections='points',
+    ):
         x = lib.conv3d(volumes, 4, [3, 3, 3], scope='conv1')
         x = lib.group_norm(x, groups=2, reduction_axes=(-4, -3, -2))
         x = lib.max_pool3d(x, 2, stride=1, padding='SAME')
@@ -68,11 +82,14 @@ def one_tensor_two_collections(lib, images):
     collections shows both aliases in each."""
     y = lib.conv2d(images, 2, 1, scope='c1', outputs_collections='a')
     lib.utils.collect_named_outputs(['b', 'b'], 'b_name/', y)
-    z = lib.one_hot_encoding(tf.constant([0, 2]), 3,
-                             outputs_collections='b')
+    z = lib.one_hot_encoding(tf.constant([0, 2]), 3, outputs_collections='b')
     w = lib.flatten(y, outputs_collections=['a'])
-    return (w, lib.utils.convert_collection_to_dict('a'),
-            lib.utils.convert_collection_to_dict('b'), z)
+    return (
+        w,
+        lib.utils.convert_collection_to_dict('a'),
+        lib.utils.convert_collection_to_dict('b'),
+        z,
+    )
 
 
 def run_tf_slim(build, inputs):
@@ -95,8 +112,9 @@ def run_slim(build, inputs, weights, traced):
     for v in model.variables:
         v.assign(weights[v.name[:-2]])
     call = tf.function(model) if traced else model
-    return {k: np.asarray(v) for k, v in
-            _flat(call(tf.constant(inputs))).items()}
+    return {
+        k: np.asarray(v) for k, v in _flat(call(tf.constant(inputs))).items()
+    }
 
 
 def _flat(outputs):
@@ -112,28 +130,50 @@ def _flat(outputs):
 
 
 @pytest.mark.parametrize('traced', [False, True])
-@pytest.mark.parametrize('build,inputs', [
-    (collecting_net, X), (collecting_3d_net, X3D),
-    (one_tensor_two_collections, X)], ids=['2d', '3d', 'two_collections'])
+@pytest.mark.parametrize(
+    'build,inputs',
+    [
+        (collecting_net, X),
+        (collecting_3d_net, X3D),
+        (one_tensor_two_collections, X),
+    ],
+    ids=['2d', '3d', 'two_collections'],
+)
 def test_end_points_match_tf_slim(build, inputs, traced):
     ref, weights = run_tf_slim(build, inputs)
     got = run_slim(build, inputs, weights, traced)
     assert list(got) == list(ref)
     for key in ref:
-        np.testing.assert_allclose(got[key], ref[key], rtol=1e-5, atol=1e-5,
-                                   err_msg=key)
+        np.testing.assert_allclose(
+            got[key], ref[key], rtol=1e-5, atol=1e-5, err_msg=key
+        )
 
 
 def test_end_point_names_of_collecting_net():
-    got = run_slim(collecting_net, X, run_tf_slim(collecting_net, X)[1],
-                   traced=False)
+    got = run_slim(
+        collecting_net, X, run_tf_slim(collecting_net, X)[1], traced=False
+    )
     names = [k.split('|')[1] for k in got if '|' in k]
     # As TF-Slim names them (checked against it above); spelled out here.
-    assert names[:5] == ['Net/conv1/conv1_1', 'Net/conv1/conv1_2',
-                         'Net/pool1', 'Net/Conv/BatchNorm', 'Net/Conv']
-    for name in ('Net/MaxPool2D', 'Net/MaxPool2D_1', 'Net/conv1_1',
-                 'Net/Conv_1/BatchNorm', 'Net/Conv_1', 'Net/drop',
-                 'Net/Flatten', 'Net/fc/fc_1', 'Net/fc/fc_2', 'Net/logits'):
+    assert names[:5] == [
+        'Net/conv1/conv1_1',
+        'Net/conv1/conv1_2',
+        'Net/pool1',
+        'Net/Conv/BatchNorm',
+        'Net/Conv',
+    ]
+    for name in (
+        'Net/MaxPool2D',
+        'Net/MaxPool2D_1',
+        'Net/conv1_1',
+        'Net/Conv_1/BatchNorm',
+        'Net/Conv_1',
+        'Net/drop',
+        'Net/Flatten',
+        'Net/fc/fc_1',
+        'Net/fc/fc_2',
+        'Net/logits',
+    ):
         assert name in names
 
 
@@ -187,7 +227,8 @@ def test_collections_are_per_thread():
 def test_mirrored_replicas_keep_their_own_end_points():
     strategy = tf.distribute.MirroredStrategy(
         ['/cpu:0', '/cpu:1'],
-        cross_device_ops=tf.distribute.ReductionToOneDevice())
+        cross_device_ops=tf.distribute.ReductionToOneDevice(),
+    )
 
     def net(x):
         slim.conv2d(x, 2, 1, scope='c', outputs_collections='points')
@@ -205,9 +246,12 @@ def test_mirrored_replicas_keep_their_own_end_points():
     b = model.get_variable('c/biases').numpy()
     for points, x in zip(replicas, inputs):
         assert list(points) == ['c']
-        np.testing.assert_allclose(points['c'],
-                                   np.maximum(np.asarray(x) @ w + b, 0),
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            points['c'],
+            np.maximum(np.asarray(x) @ w + b, 0),
+            rtol=1e-5,
+            atol=1e-6,
+        )
 
 
 def test_get_collection_scope_and_aliases():
@@ -216,16 +260,19 @@ def test_get_collection_scope_and_aliases():
         b = slim.conv2d(a, 2, 1, scope='block2', outputs_collections='p')
         slim.utils.collect_named_outputs('p', 'block2/again', b)
         slim.utils.append_tensor_alias(a, 'first/')
-        return (slim.utils.get_collection('p', scope='block2'),
-                slim.utils.get_tensor_aliases(a),
-                slim.utils.gather_tensors_aliases([a, b]),
-                slim.utils.get_collection('nothing'),
-                slim.utils.convert_collection_to_dict('p',
-                                                      clear_collection=True),
-                slim.utils.get_collection('p'), b)
+        return (
+            slim.utils.get_collection('p', scope='block2'),
+            slim.utils.get_tensor_aliases(a),
+            slim.utils.gather_tensors_aliases([a, b]),
+            slim.utils.get_collection('nothing'),
+            slim.utils.convert_collection_to_dict('p', clear_collection=True),
+            slim.utils.get_collection('p'),
+            b,
+        )
 
-    in_block2, aliases, gathered, nothing, points, cleared, b = slim.Model(
-        net)(tf.constant(X))
+    in_block2, aliases, gathered, nothing, points, cleared, b = slim.Model(net)(
+        tf.constant(X)
+    )
     assert len(in_block2) == 2 and all(t is b for t in in_block2)
     assert aliases == ['block1', 'first']
     assert gathered == ['block1', 'first', 'block2', 'block2/again']
@@ -236,8 +283,11 @@ def test_get_collection_scope_and_aliases():
 def test_get_tensor_aliases_without_alias():
     with tf.Graph().as_default():
         t = tf.constant(1.0, name='named')
-        assert slim.utils.get_tensor_aliases(t) == \
-            tf_slim.utils.get_tensor_aliases(t) == ['named']
+        assert (
+            slim.utils.get_tensor_aliases(t)
+            == tf_slim.utils.get_tensor_aliases(t)
+            == ['named']
+        )
     eager = tf.constant(1.0)
     with pytest.raises(ValueError, match='append_tensor_alias'):
         slim.utils.get_tensor_aliases(eager)
@@ -249,12 +299,14 @@ def test_collecting_outside_a_model_says_what_to_do():
     x = tf.constant(X)
     assert slim.utils.collect_named_outputs(None, 'a', x) is x
     assert slim.utils.collect_named_outputs([], 'a', x) is x
-    for call in (lambda: slim.utils.collect_named_outputs('points', 'a', x),
-                 lambda: slim.max_pool2d(x, 2, outputs_collections='points'),
-                 lambda: slim.utils.convert_collection_to_dict('points'),
-                 lambda: slim.utils.get_collection('points'),
-                 lambda: slim.utils.append_tensor_alias(x, 'a'),
-                 lambda: slim.utils.add_to_collection('points', x)):
+    for call in (
+        lambda: slim.utils.collect_named_outputs('points', 'a', x),
+        lambda: slim.max_pool2d(x, 2, outputs_collections='points'),
+        lambda: slim.utils.convert_collection_to_dict('points'),
+        lambda: slim.utils.get_collection('points'),
+        lambda: slim.utils.append_tensor_alias(x, 'a'),
+        lambda: slim.utils.add_to_collection('points', x),
+    ):
         with pytest.raises(RuntimeError, match='slim.Model') as e:
             call()
         assert 'outside a model' in str(e.value)
@@ -264,6 +316,7 @@ def test_collecting_outside_a_model_says_what_to_do():
 def test_alias_must_be_a_nonempty_string():
     def net(alias):
         return slim.utils.collect_named_outputs('p', alias, tf.constant(X))
+
     with pytest.raises(TypeError, match='alias'):
         slim.Model(net)(3)
     with pytest.raises(ValueError, match='alias'):
@@ -274,26 +327,34 @@ def test_alias_must_be_a_nonempty_string():
 # The helpers, against tf_slim.layers.utils
 
 
-@pytest.mark.parametrize('shape,min_rank', [
-    ([2, 3, 5], 1), ([7], 1), (tf.TensorShape([None, 4]), 2)])
+@pytest.mark.parametrize(
+    'shape,min_rank', [([2, 3, 5], 1), ([7], 1), (tf.TensorShape([None, 4]), 2)]
+)
 def test_last_and_channel_dimension(shape, min_rank):
     shape = tf.TensorShape(shape)
-    assert slim.utils.last_dimension(shape, min_rank) == \
-        tf_slim.utils.last_dimension(shape, min_rank)
-    assert slim.utils.channel_dimension(shape, 'channels_last', min_rank) == \
-        tf_slim.utils.channel_dimension(shape, 'channels_last', min_rank)
+    assert slim.utils.last_dimension(
+        shape, min_rank
+    ) == tf_slim.utils.last_dimension(shape, min_rank)
+    assert slim.utils.channel_dimension(
+        shape, 'channels_last', min_rank
+    ) == tf_slim.utils.channel_dimension(shape, 'channels_last', min_rank)
     if shape.rank >= 2 and shape[1] is not None:
         assert slim.utils.channel_dimension(
-            shape, 'channels_first', min_rank) == \
-            tf_slim.utils.channel_dimension(shape, 'channels_first', min_rank)
+            shape, 'channels_first', min_rank
+        ) == tf_slim.utils.channel_dimension(shape, 'channels_first', min_rank)
     else:
         with pytest.raises(ValueError, match='channel_dimension'):
             slim.utils.channel_dimension(shape, 'channels_first', min_rank)
 
 
-@pytest.mark.parametrize('shape,min_rank', [
-    (tf.TensorShape([2, None]), 1), (tf.TensorShape(None), 1),
-    (tf.TensorShape([3]), 2)])
+@pytest.mark.parametrize(
+    'shape,min_rank',
+    [
+        (tf.TensorShape([2, None]), 1),
+        (tf.TensorShape(None), 1),
+        (tf.TensorShape([3]), 2),
+    ],
+)
 def test_last_dimension_errors(shape, min_rank):
     with pytest.raises(ValueError):
         tf_slim.utils.last_dimension(shape, min_rank)
@@ -303,8 +364,9 @@ def test_last_dimension_errors(shape, min_rank):
 
 @pytest.mark.parametrize('value', [3, [2, 5], (4, 1), tf.TensorShape([6, 7])])
 def test_two_element_tuple(value):
-    assert slim.utils.two_element_tuple(value) == \
-        tf_slim.utils.two_element_tuple(value)
+    assert slim.utils.two_element_tuple(
+        value
+    ) == tf_slim.utils.two_element_tuple(value)
 
 
 @pytest.mark.parametrize('value', [[1, 2, 3], 'ab', 2.5, None])
@@ -315,15 +377,19 @@ def test_two_element_tuple_errors(value):
         slim.utils.two_element_tuple(value)
 
 
-@pytest.mark.parametrize('n,value', [(3, 2), (2, [1, 4]), (1, (5,)),
-                                     (2, tf.TensorShape([3, 4])), (2, '7')])
+@pytest.mark.parametrize(
+    'n,value',
+    [(3, 2), (2, [1, 4]), (1, (5,)), (2, tf.TensorShape([3, 4])), (2, '7')],
+)
 def test_n_positive_integers(n, value):
-    assert slim.utils.n_positive_integers(n, value) == \
-        tf_slim.utils.n_positive_integers(n, value)
+    assert slim.utils.n_positive_integers(
+        n, value
+    ) == tf_slim.utils.n_positive_integers(n, value)
 
 
-@pytest.mark.parametrize('n,value', [(0, 1), (2.5, 1), (2, 0), (2, [1]),
-                                     (2, [1, -1]), (3, 'abc')])
+@pytest.mark.parametrize(
+    'n,value', [(0, 1), (2.5, 1), (2, 0), (2, [1]), (2, [1, -1]), (3, 'abc')]
+)
 def test_n_positive_integers_errors(n, value):
     with pytest.raises(ValueError):
         tf_slim.utils.n_positive_integers(n, value)
@@ -347,22 +413,27 @@ def test_constant_value_static_and_smart_cond():
     with pytest.raises(TypeError, match='fn2'):
         slim.utils.static_cond(True, lambda: 1, 2)
     assert slim.utils.static_cond(0, lambda: 1, lambda: 2) == 2
-    assert slim.utils.smart_cond(tf.constant(False), lambda: 1,
-                                 lambda: 2) == 2
+    assert slim.utils.smart_cond(tf.constant(False), lambda: 1, lambda: 2) == 2
 
     @tf.function
     def dynamic(pred):
-        return slim.utils.smart_cond(pred, lambda: tf.constant(1),
-                                     lambda: tf.constant(2))
+        return slim.utils.smart_cond(
+            pred, lambda: tf.constant(1), lambda: tf.constant(2)
+        )
+
     assert int(dynamic(tf.constant(True))) == 1
     assert int(dynamic(tf.constant(False))) == 2
     with tf.Graph().as_default():
         p = tf.compat.v1.placeholder(tf.bool, [])
-        assert slim.utils.constant_value(p) is \
-            tf_slim.utils.constant_value(p) is None
+        assert (
+            slim.utils.constant_value(p)
+            is tf_slim.utils.constant_value(p)
+            is None
+        )
 
 
 def test_get_variable_collections():
     for arg in (None, ['a'], {'beta': ['b']}, {'gamma': ['g']}):
-        assert slim.utils.get_variable_collections(arg, 'beta') == \
-            tf_slim.utils.get_variable_collections(arg, 'beta')
+        assert slim.utils.get_variable_collections(
+            arg, 'beta'
+        ) == tf_slim.utils.get_variable_collections(arg, 'beta')

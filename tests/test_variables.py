@@ -1,4 +1,5 @@
 """The variable store, variable queries and restoring TF-Slim checkpoints."""
+
 import os
 
 import numpy as np
@@ -14,8 +15,9 @@ def net(lib, x, num_classes=3):
         x = lib.conv2d(x, 4, [3, 3], scope='conv1')
         x = lib.conv2d(x, 4, [3, 3], scope='conv2')
     x = lib.flatten(x)
-    return lib.fully_connected(x, num_classes, activation_fn=None,
-                               scope='Logits')
+    return lib.fully_connected(
+        x, num_classes, activation_fn=None, scope='Logits'
+    )
 
 
 def scoped_net(lib, x, num_classes=3):
@@ -40,8 +42,9 @@ def tf_slim_checkpoint(tmp_path_factory):
             # Non-trivial batch-norm statistics.
             for v in tf_slim.get_variables(suffix='moving_variance'):
                 sess.run(v.assign(v + 0.5))
-            values = {v.op.name: sess.run(v)
-                      for v in tf.compat.v1.global_variables()}
+            values = {
+                v.op.name: sess.run(v) for v in tf.compat.v1.global_variables()
+            }
             logits = sess.run(out)
             saver.save(sess, path)
     del step
@@ -58,7 +61,8 @@ def test_restore_tf_slim_checkpoint_by_name(tf_slim_checkpoint):
     path, values, logits = tf_slim_checkpoint
     model = build()
     restored = slim.assign_from_checkpoint(
-        slim.get_variables_to_restore(model), path)
+        slim.get_variables_to_restore(model), path
+    )
     assert sorted(restored) == sorted(k for k in values if k != 'global_step')
     for v in model.variables:
         np.testing.assert_array_equal(v.numpy(), values[v.name[:-2]])
@@ -96,8 +100,12 @@ def test_missing_names_are_listed_or_skipped(tf_slim_checkpoint, tmp_path):
     msg = str(e.value)
     assert 'conv1/weights' in msg and 'Logits/biases' in msg
     assert 'ignore_missing_vars' in msg
-    assert slim.assign_from_checkpoint(model.variables, path,
-                                       ignore_missing_vars=True) == []
+    assert (
+        slim.assign_from_checkpoint(
+            model.variables, path, ignore_missing_vars=True
+        )
+        == []
+    )
     with pytest.raises(ValueError, match='does not exist'):
         slim.assign_from_checkpoint(model.variables, str(tmp_path / 'nope'))
     with pytest.raises(ValueError, match='no checkpoint'):
@@ -123,38 +131,54 @@ def test_queries_match_tf_slim_collections():
         expected = {
             'all': [v.op.name for v in tf_slim.get_variables()],
             'model': [v.op.name for v in tf_slim.get_model_variables()],
-            'trainable': [v.op.name for v in
-                          tf_slim.get_trainable_variables()],
+            'trainable': [v.op.name for v in tf_slim.get_trainable_variables()],
             'scope': [v.op.name for v in tf_slim.get_variables('Net/conv2')],
-            'suffix': [v.op.name for v in
-                       tf_slim.get_variables(suffix='weights')],
-            'by_name': [v.op.name for v in
-                        tf_slim.get_variables_by_name('beta')],
-            'restore': [v.op.name for v in tf_slim.get_variables_to_restore(
-                include=['Net/conv1', 'Net/Logits'],
-                exclude=['Net/Logits/biases'])],
+            'suffix': [
+                v.op.name for v in tf_slim.get_variables(suffix='weights')
+            ],
+            'by_name': [
+                v.op.name for v in tf_slim.get_variables_by_name('beta')
+            ],
+            'restore': [
+                v.op.name
+                for v in tf_slim.get_variables_to_restore(
+                    include=['Net/conv1', 'Net/Logits'],
+                    exclude=['Net/Logits/biases'],
+                )
+            ],
         }
 
     def with_counter(x):
         out = scoped_net(slim, x)
         slim.variable('counter', shape=[], trainable=False)
         return out
+
     model = slim.Model(with_counter)
     model(tf.constant(X))
 
     def names(vs):
         return [v.name[:-2] for v in vs]
+
     assert names(slim.get_variables(model)) == expected['all']
     assert names(slim.get_model_variables(model)) == expected['model']
     assert names(slim.get_trainable_variables(model)) == expected['trainable']
     assert names(slim.get_variables(model, 'Net/conv2')) == expected['scope']
-    assert names(slim.get_variables(model, suffix='weights')) == \
-        expected['suffix']
-    assert names(slim.get_variables_by_name(model, 'beta')) == \
-        expected['by_name']
-    assert names(slim.get_variables_to_restore(
-        model, include=['Net/conv1', 'Net/Logits'],
-        exclude=['Net/Logits/biases'])) == expected['restore']
+    assert (
+        names(slim.get_variables(model, suffix='weights')) == expected['suffix']
+    )
+    assert (
+        names(slim.get_variables_by_name(model, 'beta')) == expected['by_name']
+    )
+    assert (
+        names(
+            slim.get_variables_to_restore(
+                model,
+                include=['Net/conv1', 'Net/Logits'],
+                exclude=['Net/Logits/biases'],
+            )
+        )
+        == expected['restore']
+    )
     assert slim.get_unique_variable(model, 'counter').shape == []
     with pytest.raises(ValueError, match='no variable'):
         slim.get_unique_variable(model, 'Net/none')
@@ -163,6 +187,7 @@ def test_queries_match_tf_slim_collections():
 def test_shape_conflict_names_variable_and_both_shapes():
     def fn(x, n):
         return slim.fully_connected(x, n, scope='fc')
+
     model = slim.Model(fn)
     model(tf.ones([2, 3]), 4)
     with pytest.raises(ValueError) as e:
@@ -175,6 +200,7 @@ def test_same_scope_twice_in_a_call_needs_reuse():
     def twice(x, reuse):
         slim.fully_connected(x, 3, scope='fc')
         return slim.fully_connected(x, 3, scope='fc', reuse=reuse)
+
     with pytest.raises(ValueError, match='reuse'):
         slim.Model(twice)(tf.ones([2, 3]), None)
     model = slim.Model(twice)
@@ -183,8 +209,9 @@ def test_same_scope_twice_in_a_call_needs_reuse():
 
 
 def test_reuse_of_missing_variable_is_an_error():
-    model = slim.Model(lambda x: slim.fully_connected(x, 3, reuse=True,
-                                                      scope='fc'))
+    model = slim.Model(
+        lambda x: slim.fully_connected(x, 3, reuse=True, scope='fc')
+    )
     with pytest.raises(ValueError, match='does not exist'):
         model(tf.ones([2, 3]))
 
@@ -195,9 +222,12 @@ def test_model_variable_outside_model():
 
 
 def test_a_model_called_inside_another_keeps_its_own_collections():
-    inner = slim.Model(lambda x: (
-        slim.fully_connected(x, 3, scope='inner', outputs_collections='c'),
-        slim.utils.convert_collection_to_dict('c'))[1])
+    inner = slim.Model(
+        lambda x: (
+            slim.fully_connected(x, 3, scope='inner', outputs_collections='c'),
+            slim.utils.convert_collection_to_dict('c'),
+        )[1]
+    )
 
     def outer(x):
         slim.fully_connected(x, 3, scope='outer', outputs_collections='c')

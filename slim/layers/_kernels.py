@@ -26,6 +26,7 @@ which kernels run:
   this CPU lacks is not emulated. `set_half_precision_kernels` overrides the
   choice.
 """
+
 import os
 
 import tensorflow as tf
@@ -39,8 +40,10 @@ ENV_VAR = 'SLIM_HALF_PRECISION_KERNELS'
 _HALF = (tf.bfloat16, tf.float16)
 # CPU flags (as /proc/cpuinfo spells them) under which oneDNN has native
 # kernels for the type.
-_NATIVE_FLAGS = {tf.bfloat16: ('avx512_bf16', 'amx_bf16'),
-                 tf.float16: ('avx512_fp16', 'amx_fp16')}
+_NATIVE_FLAGS = {
+    tf.bfloat16: ('avx512_bf16', 'amx_bf16'),
+    tf.float16: ('avx512_fp16', 'amx_fp16'),
+}
 
 _global = {'mode': None}
 _detected = {}
@@ -48,8 +51,10 @@ _detected = {}
 
 def _check_mode(mode, argument):
     if mode not in _MODES:
-        raise ValueError('%s must be one of %s, got %r' % (
-            argument, ', '.join(repr(m) for m in _MODES), mode))
+        raise ValueError(
+            '%s must be one of %s, got %r'
+            % (argument, ', '.join(repr(m) for m in _MODES), mode)
+        )
     return mode
 
 
@@ -77,13 +82,15 @@ def half_precision_kernels(dtype):
     """'float32' or 'native': the kernels a layer computing in `dtype` runs
     now."""
     mode = _global['mode'] or _check_mode(
-        os.environ.get(ENV_VAR, 'auto'), 'the environment variable ' + ENV_VAR)
+        os.environ.get(ENV_VAR, 'auto'), 'the environment variable ' + ENV_VAR
+    )
     if mode != 'auto':
         return mode
     dtype = tf.as_dtype(dtype)
     if dtype not in _detected:
         native = bool(tf.config.list_physical_devices('GPU')) or any(
-            flag in _cpu_flags() for flag in _NATIVE_FLAGS[dtype])
+            flag in _cpu_flags() for flag in _NATIVE_FLAGS[dtype]
+        )
         _detected[dtype] = 'native' if native else 'float32'
     return _detected[dtype]
 
@@ -122,17 +129,30 @@ def conv2d(inputs, weights, strides, padding, dilations, data_format):
         to the inputs' dtype.
       strides, dilations: two ints each; padding: 'SAME' or 'VALID'.
     """
-    if (data_format == 'NHWC' and tuple(dilations) == (1, 1) and
-            _covers_input(inputs, weights, padding)):
+    if (
+        data_format == 'NHWC'
+        and tuple(dilations) == (1, 1)
+        and _covers_input(inputs, weights, padding)
+    ):
         return apply(_full_extent, inputs, weights)
-    if (data_format == 'NHWC' and tuple(weights.shape[:2]) == (1, 1) and
-            tuple(strides) == (1, 1) and tuple(dilations) == (1, 1) and
-            calls.call_is_training() is not False):
+    if (
+        data_format == 'NHWC'
+        and tuple(weights.shape[:2]) == (1, 1)
+        and tuple(strides) == (1, 1)
+        and tuple(dilations) == (1, 1)
+        and calls.call_is_training() is not False
+    ):
         return apply(_pointwise, inputs, weights)
 
     def conv(x, w):
-        return tf.nn.convolution(x, w, strides=strides, padding=padding,
-                                 dilations=dilations, data_format=data_format)
+        return tf.nn.convolution(
+            x,
+            w,
+            strides=strides,
+            padding=padding,
+            dilations=dilations,
+            data_format=data_format,
+        )
 
     return apply(conv, inputs, weights)
 
@@ -145,8 +165,9 @@ def apply(fn, inputs, *weights):
     dtype = inputs.dtype
     if dtype not in _HALF or half_precision_kernels(dtype) == 'native':
         return fn(inputs, *[tf.cast(w, dtype) for w in weights])
-    outputs = fn(tf.cast(inputs, tf.float32),
-                 *[tf.cast(w, tf.float32) for w in weights])
+    outputs = fn(
+        tf.cast(inputs, tf.float32), *[tf.cast(w, tf.float32) for w in weights]
+    )
     return tf.cast(outputs, dtype)
 
 
@@ -163,15 +184,18 @@ def _covers_input(inputs, weights, padding):
 def _full_extent(inputs, weights):
     height, width, channels, outputs = weights.shape
     size = height * width * channels
-    flat = tf.matmul(tf.reshape(inputs, [-1, size]),
-                     tf.reshape(weights, [size, outputs]))
+    flat = tf.matmul(
+        tf.reshape(inputs, [-1, size]), tf.reshape(weights, [size, outputs])
+    )
     return tf.reshape(flat, [-1, 1, 1, outputs])
 
 
 def _pointwise(inputs, weights):
     channels, outputs = weights.shape[2], weights.shape[3]
-    flat = tf.matmul(tf.reshape(inputs, [-1, channels]),
-                     tf.reshape(weights, [channels, outputs]))
+    flat = tf.matmul(
+        tf.reshape(inputs, [-1, channels]),
+        tf.reshape(weights, [channels, outputs]),
+    )
     shape = tf.concat([tf.shape(inputs)[:3], [outputs]], 0)
     result = tf.reshape(flat, shape)
     result.set_shape(inputs.shape[:3].concatenate([outputs]))

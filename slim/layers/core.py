@@ -1,5 +1,6 @@
 """Dense and shape layers: `fully_connected`, `bias_add`, `dropout`, `flatten`,
 `one_hot_encoding`, `softmax`, and the combinators `repeat` and `stack`."""
+
 import functools
 
 import tensorflow as tf
@@ -11,19 +12,36 @@ from slim import variables
 from slim.layers import _kernels
 from slim.layers import _utils as u
 
-__all__ = ['fully_connected', 'linear', 'bias_add', 'dropout', 'flatten',
-           'one_hot_encoding', 'softmax', 'repeat', 'stack']
+__all__ = [
+    'fully_connected',
+    'linear',
+    'bias_add',
+    'dropout',
+    'flatten',
+    'one_hot_encoding',
+    'softmax',
+    'repeat',
+    'stack',
+]
 
 
 @scopes.add_arg_scope
-def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu,
-                    normalizer_fn=None, normalizer_params=None,
-                    weights_initializer=initializers.xavier_initializer(),
-                    weights_regularizer=None,
-                    biases_initializer=tf.zeros_initializer(),
-                    biases_regularizer=None, reuse=None,
-                    variables_collections=None, outputs_collections=None,
-                    trainable=True, scope=None):
+def fully_connected(
+    inputs,
+    num_outputs,
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=initializers.xavier_initializer(),
+    weights_regularizer=None,
+    biases_initializer=tf.zeros_initializer(),
+    biases_regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+):
     """A dense layer over the last dimension: `weights` `[in, out]`, `biases`.
 
     Inputs of rank above 2 are multiplied along their last dimension, as
@@ -35,37 +53,55 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu,
         last dimension, or a `num_outputs` that is not a positive int.
     """
     del variables_collections
-    with scopes.variable_scope(scope, 'fully_connected', [inputs],
-                               reuse=reuse) as sc:
+    with scopes.variable_scope(
+        scope, 'fully_connected', [inputs], reuse=reuse
+    ) as sc:
         name = sc.name
         inputs = u.convert(inputs, name)
         rank = inputs.shape.rank
         if rank is None or rank < 2:
-            raise ValueError('%s: expected an input of rank 2 or more '
-                             '([batch, ..., features]), got rank %s (shape %s)'
-                             % (name, rank, inputs.shape))
+            raise ValueError(
+                '%s: expected an input of rank 2 or more '
+                '([batch, ..., features]), got rank %s (shape %s)'
+                % (name, rank, inputs.shape)
+            )
         num_outputs = u.check_num_outputs(num_outputs, name)
         num_inputs = inputs.shape[-1]
         if num_inputs is None:
-            raise ValueError('%s: the last dimension of the input must be '
-                             'known, got shape %s' % (name, inputs.shape))
+            raise ValueError(
+                '%s: the last dimension of the input must be '
+                'known, got shape %s' % (name, inputs.shape)
+            )
         inputs, out_dtype = _kernels.compute_in(inputs)
         dtype = inputs.dtype
         vdtype = u.variable_dtype(dtype)
         weights = variables.model_variable(
-            'weights', shape=[int(num_inputs), num_outputs], dtype=vdtype,
-            initializer=weights_initializer, regularizer=weights_regularizer,
-            trainable=trainable)
+            'weights',
+            shape=[int(num_inputs), num_outputs],
+            dtype=vdtype,
+            initializer=weights_initializer,
+            regularizer=weights_regularizer,
+            trainable=trainable,
+        )
         w = u.read(weights, dtype)
         if rank == 2:
             outputs = tf.matmul(inputs, w)
         else:
             outputs = tf.tensordot(inputs, w, [[rank - 1], [0]])
             outputs.set_shape(inputs.shape[:-1].concatenate([num_outputs]))
-        outputs = tf.cast(u.finish(outputs, num_outputs, normalizer_fn,
-                                   normalizer_params, biases_initializer,
-                                   biases_regularizer, trainable,
-                                   activation_fn), out_dtype)
+        outputs = tf.cast(
+            u.finish(
+                outputs,
+                num_outputs,
+                normalizer_fn,
+                normalizer_params,
+                biases_initializer,
+                biases_regularizer,
+                trainable,
+                activation_fn,
+            ),
+            out_dtype,
+        )
         return utils.collect_named_outputs(outputs_collections, name, outputs)
 
 
@@ -73,10 +109,18 @@ linear = functools.partial(fully_connected, activation_fn=None)
 
 
 @scopes.add_arg_scope
-def bias_add(inputs, activation_fn=None, initializer=tf.zeros_initializer(),
-             regularizer=None, reuse=None, variables_collections=None,
-             outputs_collections=None, trainable=True, data_format='NHWC',
-             scope=None):
+def bias_add(
+    inputs,
+    activation_fn=None,
+    initializer=tf.zeros_initializer(),
+    regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    data_format='NHWC',
+    scope=None,
+):
     """Adds a `biases` variable over the channel dimension.
 
     Raises:
@@ -92,24 +136,39 @@ def bias_add(inputs, activation_fn=None, initializer=tf.zeros_initializer(),
         if rank is None:
             raise ValueError('%s: the input rank must be known' % name)
         if data_format == 'NCHW' and rank != 4:
-            raise ValueError('%s: data_format NCHW needs a rank-4 input, got '
-                             'rank %d' % (name, rank))
+            raise ValueError(
+                '%s: data_format NCHW needs a rank-4 input, got '
+                'rank %d' % (name, rank)
+            )
         channels = u.channels_of(inputs, data_format, name)
         dtype = inputs.dtype
         biases = variables.model_variable(
-            'biases', shape=[channels], dtype=u.variable_dtype(dtype),
-            initializer=initializer, regularizer=regularizer,
-            trainable=trainable)
-        outputs = tf.nn.bias_add(inputs, u.read(biases, dtype),
-                                 data_format='NC...' if data_format == 'NCHW'
-                                 else None)
+            'biases',
+            shape=[channels],
+            dtype=u.variable_dtype(dtype),
+            initializer=initializer,
+            regularizer=regularizer,
+            trainable=trainable,
+        )
+        outputs = tf.nn.bias_add(
+            inputs,
+            u.read(biases, dtype),
+            data_format='NC...' if data_format == 'NCHW' else None,
+        )
         outputs = u.apply_activation(outputs, activation_fn)
         return utils.collect_named_outputs(outputs_collections, name, outputs)
 
 
 @scopes.add_arg_scope
-def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True,
-            outputs_collections=None, scope=None, seed=None):
+def dropout(
+    inputs,
+    keep_prob=0.5,
+    noise_shape=None,
+    is_training=True,
+    outputs_collections=None,
+    scope=None,
+    seed=None,
+):
     """Keeps each element with probability `keep_prob` (scaled by 1/keep_prob)
     when training; the identity otherwise.
 
@@ -118,21 +177,25 @@ def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True,
     """
     with scopes.variable_scope(scope, 'Dropout', [inputs]) as sc:
         if not isinstance(keep_prob, tf.Tensor) and not 0 < keep_prob <= 1:
-            raise ValueError('%s: keep_prob must be in (0, 1], got %r'
-                             % (sc.name, keep_prob))
+            raise ValueError(
+                '%s: keep_prob must be in (0, 1], got %r' % (sc.name, keep_prob)
+            )
         inputs = u.convert(inputs, sc.name)
 
         def _drop():
-            return tf.nn.dropout(inputs, rate=1 - keep_prob,
-                                 noise_shape=noise_shape, seed=seed)
+            return tf.nn.dropout(
+                inputs, rate=1 - keep_prob, noise_shape=noise_shape, seed=seed
+            )
 
         if not isinstance(keep_prob, tf.Tensor) and keep_prob == 1:
             outputs = tf.identity(inputs)
         else:
-            outputs = u.smart_cond(is_training, _drop,
-                                   lambda: tf.identity(inputs))
-        return utils.collect_named_outputs(outputs_collections, sc.name,
-                                           outputs)
+            outputs = u.smart_cond(
+                is_training, _drop, lambda: tf.identity(inputs)
+            )
+        return utils.collect_named_outputs(
+            outputs_collections, sc.name, outputs
+        )
 
 
 @scopes.add_arg_scope
@@ -147,9 +210,10 @@ def flatten(inputs, outputs_collections=None, scope=None):
         inputs = u.convert(inputs, name)
         rank = inputs.shape.rank
         if rank is None or rank < 2:
-            raise ValueError('%s: flatten expects an input of rank 2 or more, '
-                             'got rank %s (shape %s)' % (name, rank,
-                                                         inputs.shape))
+            raise ValueError(
+                '%s: flatten expects an input of rank 2 or more, '
+                'got rank %s (shape %s)' % (name, rank, inputs.shape)
+            )
         inner = inputs.shape[1:]
         if inner.is_fully_defined():
             k = int(inner.num_elements())
@@ -161,15 +225,22 @@ def flatten(inputs, outputs_collections=None, scope=None):
 
 
 @scopes.add_arg_scope
-def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
-                     outputs_collections=None, scope=None):
+def one_hot_encoding(
+    labels,
+    num_classes,
+    on_value=1.0,
+    off_value=0.0,
+    outputs_collections=None,
+    scope=None,
+):
     """One-hot float vectors of `num_classes` for integer labels."""
     with scopes.name_scope(scope, 'OneHotEncoding', [labels]) as sc:
         labels = tf.convert_to_tensor(labels)
         if labels.dtype == tf.int32:
             labels = tf.cast(labels, tf.int64)
-        outputs = tf.one_hot(labels, num_classes, on_value=on_value,
-                             off_value=off_value)
+        outputs = tf.one_hot(
+            labels, num_classes, on_value=on_value, off_value=off_value
+        )
         return utils.collect_named_outputs(outputs_collections, sc, outputs)
 
 
@@ -209,8 +280,9 @@ def stack(inputs, layer, stack_args, **kwargs):
     """
     scope = kwargs.pop('scope', None)
     if not isinstance(stack_args, (list, tuple)):
-        raise ValueError('stack: stack_args must be a list or tuple, got %r'
-                         % (stack_args,))
+        raise ValueError(
+            'stack: stack_args must be a list or tuple, got %r' % (stack_args,)
+        )
     with scopes.variable_scope(scope, 'Stack', [inputs]):
         inputs = tf.convert_to_tensor(inputs)
         scope = scope or _layer_name(layer, 'stack')
