@@ -50,6 +50,8 @@ setup(
             'pytest-xdist>=3.5,<4',
             'tf-slim==1.1.0',
             'tf-keras==' + TF_LINE,
+            # The formatter and pyflakes checks .ci/run makes (ruff.toml).
+            'ruff==0.17.6',
         ],
     },
 )
