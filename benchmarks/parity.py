@@ -89,19 +89,15 @@ def compare(name, prefix, batch_size):
     # TF-Slim's ResNets give the logits [batch, 1, 1, classes] in their end
     # points; the values are compared, squeezed alike.
     errors = {
-        key: _error(np.squeeze(ours[key]), np.squeeze(theirs[key]))
+        key: net_oracle.relative_error(
+            np.squeeze(ours[key]), np.squeeze(theirs[key])
+        )
         for key in theirs
         if key in ours and np.size(ours[key]) == np.size(theirs[key])
     }
     worst = max(errors, key=errors.get)
     params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
     return (name, size, params, errors['logits'], worst, errors[worst])
-
-
-def _error(ours, theirs):
-    ours = np.asarray(ours, np.float64)
-    theirs = np.asarray(theirs, np.float64)
-    return np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-30)
 
 
 def _parse_args(argv):

@@ -137,12 +137,21 @@ def variable_shapes(model):
     return {v.name[:-2]: v.shape.as_list() for v in model.variables}
 
 
-def assert_close(ours, theirs, what, rtol=RTOL):
-    """max|ours - theirs| <= rtol * max|theirs|, and the same shapes."""
+def relative_error(ours, theirs):
+    """max|ours - theirs| / max|theirs|, in float64."""
     ours = np.asarray(ours, np.float64)
     theirs = np.asarray(theirs, np.float64)
-    assert ours.shape == theirs.shape, (what, ours.shape, theirs.shape)
-    error = np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-30)
+    return np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-30)
+
+
+def assert_close(ours, theirs, what, rtol=RTOL):
+    """max|ours - theirs| <= rtol * max|theirs|, and the same shapes."""
+    assert np.shape(ours) == np.shape(theirs), (
+        what,
+        np.shape(ours),
+        np.shape(theirs),
+    )
+    error = relative_error(ours, theirs)
     assert error <= rtol, (
         '{}: max|ours - tf_slim| / max|tf_slim| = {:.2e} > {}'.format(
             what, error, rtol
