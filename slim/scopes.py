@@ -255,7 +255,7 @@ def variable_scope(name_or_scope, default_name=None, values=None, reuse=None):
     """
     del values
     state = _name_state()
-    parent = state.stack[-1]
+    parent = state.scope
     if isinstance(name_or_scope, VariableScope):
         full_name = name_or_scope.name
         if reuse is None:
@@ -331,7 +331,7 @@ def name_scope(name, default_name=None, values=None):
     if base.endswith('/'):
         full_name = base[:-1]
     else:
-        parent = state.stack[-1].name
+        parent = state.scope.name
         full_name = parent + '/' + base if parent else base
         if state.in_call:
             full_name = _unique_name_scope(state, full_name)
